@@ -1,0 +1,129 @@
+/* lesionvol/segment.h: SPEC.md's segmentation rule and the measurements of
+ * one image: lesion voxels, volume and every connected component. */
+#ifndef LESIONVOL_SEGMENT_H
+#define LESIONVOL_SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lesionvol/status.h"
+#include "lesionvol/volume.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * struct lesion_rule - which voxels are lesion (SPEC.md "Segmentation rule").
+ *
+ * Without any threshold the rule is value > 0. @thr alone: value >= thr;
+ * @uthr alone: value <= uthr and value != 0; both: thr <= value <= uthr.
+ * @zthr / @uzthr: value >= median + K * 1.4826 * MAD (or <= median - ...)
+ * of the reference voxels (the brain mask when given, else every non-zero
+ * finite voxel). NaN voxels are never lesion.
+ */
+struct lesion_rule {
+	int has_thr, has_uthr, has_zthr, has_uzthr;
+	double thr, uthr, zthr, uzthr;
+	int fill_holes;          /* enclosed background becomes lesion */
+	int connectivity;        /* 6, 18 or 26 */
+	int64_t min_voxels;      /* drop smaller components */
+	double min_volume_mm3;   /* drop smaller components */
+	int soft;                /* also report the partial-volume estimate */
+};
+
+/* lesion_rule_init() - the default rule: value > 0, 26-connected, keep all. */
+void lesion_rule_init(struct lesion_rule *rule);
+
+/*
+ * lesion_rule_check() - LESION_ERR_USAGE with a message when the rule is
+ * contradictory (e.g. --thr above --uthr, --zthr with --thr).
+ */
+enum lesion_status lesion_rule_check(const struct lesion_rule *rule,
+				     struct lesion_error *err);
+
+/*
+ * lesion_rule_describe() - the rule as applied, in words, e.g.
+ * "value >= 0.5; 26-connected; components >= 10 voxels" (NUL-terminated).
+ */
+void lesion_rule_describe(const struct lesion_rule *rule, char *buf, size_t size);
+
+/*
+ * struct lesion_component - one connected component (SPEC.md
+ * "Measurements"). Components are numbered 1..n by decreasing size; ties go
+ * to the one whose first voxel in file order comes first.
+ */
+struct lesion_component {
+	int64_t label;
+	int64_t voxels;
+	double volume_mm3;
+	double centroid_vox[3];   /* plain mean of voxel indices i, j, k */
+	double centroid_mm[3];    /* centroid_vox through vox_to_world */
+	int64_t bbox_min[3];
+	int64_t bbox_max[3];
+	double mean;              /* of the input's scaled values */
+	double max;
+	int64_t peak_vox[3];      /* first voxel (file order) holding max */
+	double soft_mm3;          /* with rule->soft, else NaN */
+};
+
+/*
+ * struct lesion_measurement - the result of segmenting one volume.
+ * Release with lesion_measurement_release().
+ */
+struct lesion_measurement {
+	double voxel_volume_mm3;
+	char voxel_volume_source[128]; /* e.g. "pixdim (mm)" */
+	int64_t lesion_voxels;
+	double lesion_volume_mm3;
+	double lesion_volume_ml;
+	int64_t n_components;
+	double largest_component_mm3;  /* 0 when there is no component */
+	int64_t nan_voxels;
+	double soft_volume_mm3;        /* with rule->soft, else NaN */
+	double lower, upper;           /* effective bounds (NaN: none) */
+	double ref_median, ref_mad;    /* for --zthr/--uzthr, else NaN */
+	char rule[256];                /* lesion_rule_describe() */
+	struct lesion_component *components; /* n_components, label order */
+};
+
+/*
+ * struct lesion_segmentation - optional voxel outputs of lesion_measure():
+ * ask for what you need by setting the pointers' owner flags.
+ *
+ * @want_mask:   fill @mask, n_voxels bytes, 1 for kept lesion voxels
+ * @want_labels: fill @labels, n_voxels int32, component label or 0
+ * Free with lesion_segmentation_release().
+ */
+struct lesion_segmentation {
+	int want_mask;
+	int want_labels;
+	uint8_t *mask;
+	int32_t *labels;
+};
+
+/*
+ * lesion_measure() - apply @rule to @vol (loaded) and measure the result.
+ *
+ * @brain_mask may be NULL; when given it must be on @vol's grid (else
+ * LESION_ERR_INPUT naming both files) and only its non-zero voxels count.
+ * @seg may be NULL. Fills @out (release with lesion_measurement_release()).
+ * Deterministic whatever the number of OpenMP threads. Thread safe.
+ */
+enum lesion_status lesion_measure(const struct lesion_volume *vol,
+				  const struct lesion_volume *brain_mask,
+				  const struct lesion_rule *rule,
+				  struct lesion_measurement *out,
+				  struct lesion_segmentation *seg,
+				  struct lesion_error *err);
+
+/* lesion_measurement_release() - free what @m owns; the struct stays. */
+void lesion_measurement_release(struct lesion_measurement *m);
+
+/* lesion_segmentation_release() - free what @seg owns. */
+void lesion_segmentation_release(struct lesion_segmentation *seg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,357 @@
+/* io.c: reading byte ranges of plain and gzip files (libdeflate for whole
+ * 3D streams, zlib for partial ones) and atomic writing. */
+#include "io_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libdeflate.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+int lesion_host_big_endian(void)
+{
+	const uint16_t one = 1;
+	unsigned char b;
+	memcpy(&b, &one, 1);
+	return b == 0;
+}
+
+void lesion_swap_bytes(void *data, int64_t n, int size)
+{
+	unsigned char *p = data;
+	if (size < 2)
+		return;
+	for (int64_t i = 0; i < n; i++, p += size)
+		for (int a = 0, b = size - 1; a < b; a++, b--) {
+			unsigned char t = p[a];
+			p[a] = p[b];
+			p[b] = t;
+		}
+}
+
+enum lesion_status lesion_gzip_read_file_prefix(const char *path, void *buf,
+						size_t want,
+						struct lesion_inflate_result *r,
+						struct lesion_error *err)
+{
+	r->n_out = 0;
+	gzFile f = gzopen(path, "rb");
+	if (!f)
+		return lesion_error_set(err, LESION_ERR_INPUT, "unable to read '%s': %s",
+					path, strerror(errno));
+	int n = gzread(f, buf, (unsigned)want);
+	if (n < 0) {
+		int code;
+		const char *msg = gzerror(f, &code);
+		enum lesion_status st = lesion_error_set(err, LESION_ERR_INPUT,
+			"unable to read '%s': corrupt gzip stream (%s)", path, msg);
+		gzclose(f);
+		return st;
+	}
+	gzclose(f);
+	r->n_out = (size_t)n;
+	return LESION_OK;
+}
+
+static enum lesion_status slurp(const char *path, unsigned char **buf,
+				size_t *size, struct lesion_error *err)
+{
+	enum lesion_status st = LESION_OK;
+	struct stat sb;
+	*buf = NULL;
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return lesion_error_set(err, LESION_ERR_INPUT, "unable to read '%s': %s",
+					path, strerror(errno));
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		st = lesion_error_set(err, LESION_ERR_INPUT,
+				      "unable to read '%s': not a regular file", path);
+		goto out;
+	}
+	*size = (size_t)sb.st_size;
+	*buf = malloc(*size ? *size : 1);
+	if (!*buf) {
+		st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory reading '%s'", path);
+		goto out;
+	}
+	size_t done = 0;
+	while (done < *size) {
+		ssize_t n = read(fd, *buf + done, *size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			st = lesion_error_set(err, LESION_ERR_INPUT,
+				"unable to read '%s': %s", path, n < 0 ? strerror(errno) : "file shrank while reading");
+			goto out;
+		}
+		done += (size_t)n;
+	}
+out:
+	close(fd);
+	if (st) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return st;
+}
+
+enum lesion_status lesion_raw_read_range(const char *path, int64_t offset,
+					 int64_t nbytes, void **out,
+					 struct lesion_error *err)
+{
+	enum lesion_status st = LESION_OK;
+	*out = NULL;
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return lesion_error_set(err, LESION_ERR_INPUT, "unable to read '%s': %s",
+					path, strerror(errno));
+	unsigned char *buf = malloc(nbytes ? (size_t)nbytes : 1);
+	if (!buf) {
+		close(fd);
+		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory reading '%s'", path);
+	}
+	int64_t done = 0;
+	while (done < nbytes) {
+		ssize_t n = pread(fd, buf + done, (size_t)(nbytes - done), (off_t)(offset + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			st = lesion_error_set(err, LESION_ERR_INPUT,
+				"truncated data in '%s': %lld of %lld bytes at offset %lld",
+				path, (long long)done, (long long)nbytes, (long long)offset);
+			break;
+		}
+		done += n;
+	}
+	close(fd);
+	if (st) {
+		free(buf);
+		return st;
+	}
+	*out = buf;
+	return LESION_OK;
+}
+
+/* Inflate [offset, offset+nbytes) through zlib, following concatenated members. */
+static enum lesion_status zlib_range(const char *path, const unsigned char *in,
+				     size_t in_size, int64_t offset, int64_t nbytes,
+				     unsigned char *out, struct lesion_error *err)
+{
+	z_stream zs;
+	unsigned char scratch[1 << 16];
+	int64_t skipped = 0, produced = 0;
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+		return lesion_error_set(err, LESION_ERR_INTERNAL, "zlib init failed");
+	size_t pos = 0;
+	enum lesion_status st = LESION_OK;
+	while (produced < nbytes) {
+		size_t chunk = in_size - pos > (1u << 30) ? (1u << 30) : in_size - pos;
+		zs.next_in = (unsigned char *)in + pos;
+		zs.avail_in = (uInt)chunk;
+		if (skipped < offset) {
+			int64_t want = offset - skipped;
+			zs.next_out = scratch;
+			zs.avail_out = want < (int64_t)sizeof(scratch) ? (uInt)want : sizeof(scratch);
+		} else {
+			int64_t want = nbytes - produced;
+			zs.next_out = out + produced;
+			zs.avail_out = want > (1 << 30) ? (1u << 30) : (uInt)want;
+		}
+		uInt out_before = zs.avail_out;
+		int rc = inflate(&zs, Z_NO_FLUSH);
+		size_t used = chunk - zs.avail_in;
+		pos += used;
+		int64_t made = out_before - zs.avail_out;
+		if (skipped < offset)
+			skipped += made;
+		else
+			produced += made;
+		if (rc == Z_STREAM_END) {
+			if (pos >= in_size || in[pos] != 0x1f)
+				break;
+			inflateReset(&zs); /* another gzip member follows */
+			continue;
+		}
+		if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_STREAM_ERROR) {
+			st = lesion_error_set(err, LESION_ERR_INPUT,
+				"unable to read '%s': corrupt gzip stream (%s)", path,
+				zs.msg ? zs.msg : "invalid data");
+			goto out;
+		}
+		if (rc == Z_MEM_ERROR) {
+			st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+		if (used == 0 && made == 0 && pos >= in_size)
+			break; /* input exhausted */
+	}
+	if (produced < nbytes)
+		st = lesion_error_set(err, LESION_ERR_INPUT,
+			"truncated data in '%s': the gzip stream ends after %lld of %lld bytes",
+			path, (long long)(skipped + produced), (long long)(offset + nbytes));
+out:
+	inflateEnd(&zs);
+	return st;
+}
+
+enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
+					  int64_t nbytes, int64_t stream_bytes,
+					  void **out, struct lesion_error *err)
+{
+	unsigned char *in = NULL, *buf = NULL;
+	size_t in_size = 0;
+	*out = NULL;
+	enum lesion_status st = slurp(path, &in, &in_size, err);
+	if (st)
+		return st;
+	int whole = (offset + nbytes == stream_bytes);
+	if (whole) {
+		/* one libdeflate call per member into a buffer sized by the header */
+		buf = malloc(stream_bytes ? (size_t)stream_bytes : 1);
+		if (!buf) {
+			st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory reading '%s'", path);
+			goto out;
+		}
+		struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+		if (!d) {
+			st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+		size_t ipos = 0, opos = 0;
+		int fallback = 0;
+		while (opos < (size_t)stream_bytes && ipos < in_size) {
+			size_t in_used = 0, out_got = 0;
+			enum libdeflate_result r = libdeflate_gzip_decompress_ex(d,
+				in + ipos, in_size - ipos, buf + opos,
+				(size_t)stream_bytes - opos, &in_used, &out_got);
+			if (r != LIBDEFLATE_SUCCESS) {
+				fallback = 1; /* let zlib say what is wrong, or cope */
+				break;
+			}
+			ipos += in_used;
+			opos += out_got;
+			if (out_got == 0)
+				break;
+		}
+		libdeflate_free_decompressor(d);
+		if (!fallback && opos == (size_t)stream_bytes) {
+			if (offset > 0)
+				memmove(buf, buf + offset, (size_t)nbytes);
+			unsigned char *shrunk = realloc(buf, nbytes ? (size_t)nbytes : 1);
+			*out = shrunk ? shrunk : buf;
+			buf = NULL;
+			goto out;
+		}
+		free(buf);
+		buf = NULL;
+	}
+	buf = malloc(nbytes ? (size_t)nbytes : 1);
+	if (!buf) {
+		st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory reading '%s'", path);
+		goto out;
+	}
+	st = zlib_range(path, in, in_size, offset, nbytes, buf, err);
+	if (!st) {
+		*out = buf;
+		buf = NULL;
+	}
+out:
+	free(in);
+	free(buf);
+	return st;
+}
+
+enum lesion_status lesion_write_file_atomic(const char *path, const void *buf,
+					    size_t size, struct lesion_error *err)
+{
+	size_t n = strlen(path);
+	char *tmp = malloc(n + 16);
+	if (!tmp)
+		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+	snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		enum lesion_status st = lesion_error_set(err, LESION_ERR_WRITE,
+			"unable to write '%s': %s", path, strerror(errno));
+		free(tmp);
+		return st;
+	}
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	const unsigned char *p = buf;
+	size_t done = 0;
+	int ok = 1;
+	while (done < size) {
+		ssize_t w = write(fd, p + done, size - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			ok = 0;
+			break;
+		}
+		done += (size_t)w;
+	}
+	int saved = errno;
+	if (close(fd) != 0 && ok) {
+		ok = 0;
+		saved = errno;
+	}
+	if (ok && rename(tmp, path) != 0) {
+		ok = 0;
+		saved = errno;
+	}
+	if (!ok) {
+		unlink(tmp);
+		free(tmp);
+		return lesion_error_set(err, LESION_ERR_WRITE, "unable to write '%s': %s",
+					path, strerror(saved ? saved : EIO));
+	}
+	free(tmp);
+	return LESION_OK;
+}
+
+static int ends_with_gz(const char *p)
+{
+	size_t n = strlen(p);
+	return n >= 3 && (strcmp(p + n - 3, ".gz") == 0 || strcmp(p + n - 3, ".GZ") == 0);
+}
+
+enum lesion_status lesion_write_image_file(const char *path,
+					   const void *hdr, size_t hdr_size,
+					   const void *data, size_t data_bytes,
+					   struct lesion_error *err)
+{
+	size_t total = hdr_size + data_bytes;
+	unsigned char *whole = malloc(total);
+	if (!whole)
+		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+	memcpy(whole, hdr, hdr_size);
+	memcpy(whole + hdr_size, data, data_bytes);
+	if (!ends_with_gz(path)) {
+		enum lesion_status st = lesion_write_file_atomic(path, whole, total, err);
+		free(whole);
+		return st;
+	}
+	struct libdeflate_compressor *c = libdeflate_alloc_compressor(6);
+	size_t bound = c ? libdeflate_gzip_compress_bound(c, total) : 0;
+	unsigned char *gz = c ? malloc(bound) : NULL;
+	if (!gz) {
+		libdeflate_free_compressor(c);
+		free(whole);
+		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+	}
+	size_t gz_size = libdeflate_gzip_compress(c, whole, total, gz, bound);
+	libdeflate_free_compressor(c);
+	free(whole);
+	enum lesion_status st = gz_size
+		? lesion_write_file_atomic(path, gz, gz_size, err)
+		: lesion_error_set(err, LESION_ERR_INTERNAL, "gzip compression failed");
+	free(gz);
+	return st;
+}

@@ -1,0 +1,55 @@
+/* io_internal.h: byte-level file reading and writing shared inside the library
+ * (not installed; no niftilib types). */
+#ifndef LESIONVOL_IO_INTERNAL_H
+#define LESIONVOL_IO_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lesionvol/io.h"
+#include "lesionvol/status.h"
+
+struct lesion_inflate_result {
+	size_t n_out;
+};
+
+/* lesion_host_big_endian() - 1 on a big-endian host. */
+int lesion_host_big_endian(void);
+
+/* lesion_swap_bytes() - reverse the bytes of each of @n values of @size bytes. */
+void lesion_swap_bytes(void *data, int64_t n, int size);
+
+/* lesion_gzip_read_file_prefix() - the first @want inflated bytes of @path. */
+enum lesion_status lesion_gzip_read_file_prefix(const char *path, void *buf,
+						size_t want,
+						struct lesion_inflate_result *r,
+						struct lesion_error *err);
+
+/* lesion_raw_read_range() - @nbytes at @offset of @path into a new buffer. */
+enum lesion_status lesion_raw_read_range(const char *path, int64_t offset,
+					 int64_t nbytes, void **out,
+					 struct lesion_error *err);
+
+/*
+ * lesion_gzip_read_range() - inflated bytes [@offset, @offset + @nbytes) of the
+ * gzip file @path into a new buffer. @stream_bytes is the inflated size the
+ * header promises (vox_offset + all volumes); a 3D image is inflated in one
+ * libdeflate call, anything else streams through zlib.
+ */
+enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
+					  int64_t nbytes, int64_t stream_bytes,
+					  void **out, struct lesion_error *err);
+
+/*
+ * lesion_write_image_file() - write @hdr then @data to @path (gzip when it
+ * ends in ".gz", deterministic bytes) under a temporary name, then rename.
+ */
+enum lesion_status lesion_write_image_file(const char *path,
+					   const void *hdr, size_t hdr_size,
+					   const void *data, size_t data_bytes,
+					   struct lesion_error *err);
+
+/* lesion_datatype_describe() - a name for any NIfTI datatype code. */
+const char *lesion_datatype_describe(int datatype);
+
+#endif
