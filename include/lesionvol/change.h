@@ -1,0 +1,111 @@
+/* lesionvol/change.h: lesion change between timepoints of one subject
+ * (SPEC.md "Change between timepoints"). */
+#ifndef LESIONVOL_CHANGE_H
+#define LESIONVOL_CHANGE_H
+
+#include <stdint.h>
+
+#include "lesionvol/segment.h"
+#include "lesionvol/status.h"
+#include "lesionvol/volume.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Values of a change map (--out-change). */
+enum {
+	LESION_CHANGE_BACKGROUND = 0,
+	LESION_CHANGE_RESOLVED = 1,   /* baseline only */
+	LESION_CHANGE_PERSISTENT = 2, /* in both */
+	LESION_CHANGE_NEW = 3,        /* later only */
+};
+
+/*
+ * struct lesion_change - one later timepoint against a reference (the
+ * baseline, or with --consecutive the timepoint before). Fields that are n/a
+ * (SPEC.md) hold NaN, counts that are n/a hold -1.
+ */
+struct lesion_change {
+	int from;                  /* index of the reference timepoint (input order) */
+	int to;                    /* index of the later timepoint (input order) */
+	double baseline_mm3;       /* volume of the reference */
+	double volume_mm3;
+	double delta_mm3;
+	double percent_change;     /* NaN when the reference is empty */
+	double log_ratio;          /* ln(V/V0); NaN when either is 0 */
+	double days;               /* days between the two, NaN when unknown */
+	double rate_mm3_per_day;   /* NaN when days are unknown or equal */
+	int same_grid;             /* overlap fields below are valid */
+	double dice;               /* NaN when both are empty or grids differ */
+	double persistent_mm3, resolved_mm3, new_mm3;
+	int64_t n_new, n_resolved, n_persistent, n_merged, n_split;
+	char warning[256];         /* why overlap is n/a, else "" */
+};
+
+/*
+ * lesion_change_compare() - volumes, overlap and lesion-wise tracking of @b
+ * (later) against @a (reference).
+ *
+ * @va/@vb give the grids; @ma/@mb their measurements; @sa/@sb must hold
+ * masks and labels (want_mask, want_labels) from lesion_measure() with the
+ * same rule. @days_a/@days_b may be NaN. When the grids differ (dims, or
+ * voxel-to-world matrices by more than 1e-3 mm) the overlap fields are n/a
+ * and @out->warning says why. @change_map, when not NULL, receives n_voxels
+ * bytes (0 background, 1 resolved, 2 persistent, 3 new); it is left untouched
+ * on different grids. Thread safe.
+ */
+void lesion_change_compare(const struct lesion_volume *va,
+			   const struct lesion_measurement *ma,
+			   const struct lesion_segmentation *sa, double days_a,
+			   const struct lesion_volume *vb,
+			   const struct lesion_measurement *mb,
+			   const struct lesion_segmentation *sb, double days_b,
+			   struct lesion_change *out, uint8_t *change_map);
+
+/*
+ * struct lesion_series_options - how lesion_series_run() reads timepoints.
+ */
+struct lesion_series_options {
+	struct lesion_rule rule;
+	const char *mask_path;        /* brain mask for every timepoint, or NULL */
+	int64_t volume_index;         /* -1: images must be 3D */
+	int consecutive;              /* also each against the one before */
+	const double *days;           /* n_timepoints values (NaN: unknown) or NULL */
+	const char *change_map_path;  /* write baseline vs last map here, or NULL */
+};
+
+/*
+ * struct lesion_series - the measurements of every timepoint and the
+ * changes. Timepoints stay in input order; @order lists them sorted by days
+ * (stable; input order when days are unknown), @order[0] is the baseline.
+ * Release with lesion_series_release().
+ */
+struct lesion_series {
+	int n_timepoints;
+	int *order;
+	struct lesion_measurement *measurements;
+	int n_changes;
+	struct lesion_change *changes; /* baseline vs each later, then consecutive */
+	int n_warnings;
+	char (*warnings)[LESION_WARNING_MAX]; /* from the headers and the grids */
+};
+
+/*
+ * lesion_series_run() - read, segment and measure each of @paths in turn,
+ * holding at most three segmentations at once, and compare them.
+ * Returns LESION_OK, LESION_ERR_INPUT (a file could not be read; the message
+ * names it), LESION_ERR_WRITE (change map) or LESION_ERR_INTERNAL.
+ */
+enum lesion_status lesion_series_run(const char *const *paths, int n,
+				     const struct lesion_series_options *opt,
+				     struct lesion_series *out,
+				     struct lesion_error *err);
+
+/* lesion_series_release() - free what @s owns. */
+void lesion_series_release(struct lesion_series *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
