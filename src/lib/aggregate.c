@@ -4,6 +4,8 @@
  * same tables. */
 #include "aggregate_internal.h"
 
+#include <cJSON.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>

@@ -3,6 +3,8 @@
  * those whose recorded inputs and parameters are unchanged. */
 #include "cohort_internal.h"
 
+#include <cJSON.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>

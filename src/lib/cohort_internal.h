@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cJSON.h>
+/* cJSON.h's own typedef (C11 allows repeating it): tests include this
+ * header without cJSON's include path */
+typedef struct cJSON cJSON;
 
 #include "lesionvol/cohort.h"
 #include "lesionvol/status.h"

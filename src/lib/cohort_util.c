@@ -2,6 +2,8 @@
  * stale temporary files for the cohort modules. */
 #include "cohort_internal.h"
 
+#include <cJSON.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

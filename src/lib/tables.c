@@ -3,6 +3,8 @@
  * and provenance.json, each written atomically. */
 #include "aggregate_internal.h"
 
+#include <cJSON.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
