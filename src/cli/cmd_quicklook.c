@@ -170,8 +170,11 @@ const struct cli_command cmd_quicklook = {
 		&quicklook_group, &cli_group_threads, &cli_group_general, NULL},
 	.examples = (const char *const[]){
 		"lesionvol quicklook sample_data/sub-01/ses-01/anat/sub-01_ses-01_FLAIR.nii.gz "
-		"--overlay sample_data/derivatives/lesions/sub-01/ses-01/anat/"
-		"sub-01_ses-01_label-lesion_mask.nii.gz -o sub-01_ses-01.png",
+		"--overlay sample_data/sub-01/ses-01/anat/sub-01_ses-01_label-lesion_mask.nii.gz "
+		"-o sub-01_ses-01.png",
+		"lesionvol quicklook sample_data/sub-01/ses-01/anat/sub-01_ses-01_FLAIR.nii.gz "
+		"--overlay sample_data/sub-01/ses-01/anat/sub-01_ses-01_label-lesion_mask.nii.gz "
+		"--plane coronal --slices 6 --fill -o sub-01_ses-01_coronal.png",
 		NULL},
 	.run = run_quicklook,
 };

@@ -345,11 +345,12 @@ static int choose_slices(const struct frame *f, const struct lesion_volume *img,
 		lo = 0;
 		hi = ns - 1;
 	}
+	/* the middle slice of each of @n equal parts of the extent: the end
+	 * slices of a lesion usually hold a speck of it and show little */
 	int64_t span = hi - lo + 1;
 	int count = span < n ? (int)span : n;
 	for (int i = 0; i < count; i++) {
-		int64_t t = count == 1 ? (lo + hi) / 2
-			    : lo + (int64_t)floor((double)i * (double)(hi - lo) / (count - 1) + 0.5);
+		int64_t t = lo + (int64_t)floor(((double)i + 0.5) * (double)span / count);
 		out[i] = world_order(f, t); /* world_order is its own inverse */
 	}
 	return count;
