@@ -464,7 +464,7 @@ static int mosaic_columns(int n, int cell_w, int cell_h)
 	for (int cols = 1; cols <= n; cols++) {
 		int rows = (n + cols - 1) / cols;
 		double e = fabs(log((double)cols * cell_w / ((double)rows * cell_h) / (4.0 / 3.0))) +
-			   0.5 * (rows * cols - n) / n; /* empty cells look unfinished */
+			   1.0 * (rows * cols - n) / n; /* empty cells look unfinished */
 		if (e < best_err - 1e-9) {
 			best_err = e;
 			best = cols;
