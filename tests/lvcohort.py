@@ -48,6 +48,16 @@ def read_tsv(path):
         return list(csv.DictReader(f, delimiter="\t"))
 
 
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def read_text(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
 def num(s):
     return math.nan if s == "n/a" else float(s)
 
@@ -65,10 +75,11 @@ def blob(shape, center, radii, rng):
 
 def make_cohort(root, n_subjects=8, shape=(40, 44, 24), zooms=(1.0, 1.2, 2.5),
                 sessions=(("acute", 1), ("subacute", 7), ("chronic", 90)),
-                seed=7, extra=True):
+                seed=7, nihss=True):
     """A BIDS-shaped cohort with a manifest (cohort.tsv), participants.tsv and
-    sessions.tsv files. Lesions grow or shrink, split into several components,
-    new ones appear; one subject has an empty baseline. Returns the manifest
+    sessions.tsv files; the manifest's extra columns are age (as in
+    participants.tsv) and, with @nihss, a per-session score. Lesions grow or
+    shrink, split into several components, new ones appear; one subject has an empty baseline. Returns the manifest
     path."""
     rng = np.random.default_rng(seed)
     affine = np.diag(list(zooms) + [1.0])
@@ -101,7 +112,7 @@ def make_cohort(root, n_subjects=8, shape=(40, 44, 24), zooms=(1.0, 1.2, 2.5),
             f.write("\n".join(ses_lines) + "\n")
     manifest = os.path.join(root, "cohort.tsv")
     with open(manifest, "w") as f:
-        f.write("\n".join(rows if extra else [r.rsplit("\t", 2)[0] for r in rows]) + "\n")
+        f.write("\n".join(rows if nihss else [r.rsplit("\t", 1)[0] for r in rows]) + "\n")
     with open(os.path.join(root, "participants.tsv"), "w") as f:
         f.write("\n".join(parts) + "\n")
     return manifest

@@ -270,7 +270,7 @@ static enum lesion_status add_participant(const char *root, const char *name,
 					  "('%s', '%s'...); choose one with --image-pattern",
 					  problems.len ? "; " : "", n_found, slabel, found.data,
 					  found.data + strlen(found.data) + 1);
-			continue;
+			/* the session still gets its row, showing the first match */
 		}
 		if (n_found == 0)
 			continue;

@@ -467,10 +467,10 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 		lesion_error_set(&e, LESION_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (!old_text || strcmp(old_text, text.data) != 0) {
-		oc->reused = 0; /* rewritten: metadata changed or recomputed */
+	/* recomputed results are always written (pipelines look at mtimes);
+	 * reused ones only when the group or extra columns changed */
+	if (!oc->reused || !old_text || strcmp(old_text, text.data) != 0)
 		lesion_write_file_atomic(json_path, text.data, text.len, &e);
-	}
 out:
 	if (e.status) {
 		oc->status = e.status;
