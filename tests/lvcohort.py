@@ -79,8 +79,8 @@ def make_cohort(root, n_subjects=8, shape=(40, 44, 24), zooms=(1.0, 1.2, 2.5),
     """A BIDS-shaped cohort with a manifest (cohort.tsv), participants.tsv and
     sessions.tsv files; the manifest's extra columns are age (as in
     participants.tsv) and, with @nihss, a per-session score. Lesions grow or
-    shrink, split into several components, new ones appear; one subject has an empty baseline. Returns the manifest
-    path."""
+    shrink, split into several components, new ones appear; one subject has
+    an empty baseline. Returns the manifest path."""
     rng = np.random.default_rng(seed)
     affine = np.diag(list(zooms) + [1.0])
     affine[:3, 3] = [-20.0, -30.0, -25.0]
