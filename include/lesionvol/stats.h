@@ -33,7 +33,8 @@ extern "C" {
  *   holds the message. They allocate only temporary memory, print nothing,
  *   keep no state and are thread safe.
  * - p-values and quantiles of the t (fractional df allowed) and normal
- *   distributions come from niftilib's nifticdf.
+ *   distributions come from niftilib's nifticdf. nifticdf itself is not
+ *   reentrant (static locals), so these calls are serialised by a mutex.
  */
 
 #define LESION_STATS_REASON_MAX 160

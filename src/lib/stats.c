@@ -2,6 +2,7 @@
 #include "stats_internal.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +11,22 @@
 #include <nifti1.h>    /* NIFTI_INTENT_* codes only */
 #include <nifticdf.h>
 
-/* nifticdf answers an out-of-range request with a sentinel, not NaN */
-static double cdf_guard(double v)
+/*
+ * nifticdf is DCDFLIB translated from Fortran: every local variable is
+ * static, so two threads inside it at once corrupt each other's results.
+ * All calls go through this lock. Arguments are checked before the call:
+ * nifticdf answers a request out of range with a made-up value (1, 0 or
+ * -9.99e37 seen), never NaN.
+ */
+static pthread_mutex_t cdf_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static double cdf_call(int quantile, double v, int code, double df)
 {
-	return isfinite(v) ? v : NAN;
+	pthread_mutex_lock(&cdf_lock);
+	double r = quantile ? nifti_cdf2stat(v, code, df, 0, 0)
+			    : nifti_stat2rcdf(v, code, df, 0, 0);
+	pthread_mutex_unlock(&cdf_lock);
+	return isfinite(r) ? r : NAN;
 }
 
 double lesion_stats_t_sf(double t, double df)
@@ -22,14 +35,14 @@ double lesion_stats_t_sf(double t, double df)
 		return NAN;
 	if (isinf(t))
 		return t > 0 ? 0.0 : 1.0;
-	return cdf_guard(nifti_stat2rcdf(t, NIFTI_INTENT_TTEST, df, 0, 0));
+	return cdf_call(0, t, NIFTI_INTENT_TTEST, df);
 }
 
 double lesion_stats_t_quantile(double p, double df)
 {
 	if (!(p > 0 && p < 1) || !(df > 0) || !isfinite(df))
 		return NAN;
-	return cdf_guard(nifti_cdf2stat(p, NIFTI_INTENT_TTEST, df, 0, 0));
+	return cdf_call(1, p, NIFTI_INTENT_TTEST, df);
 }
 
 double lesion_stats_normal_sf(double z)
@@ -38,14 +51,14 @@ double lesion_stats_normal_sf(double z)
 		return NAN;
 	if (isinf(z))
 		return z > 0 ? 0.0 : 1.0;
-	return cdf_guard(nifti_stat2rcdf(z, NIFTI_INTENT_ZSCORE, 0, 0, 0));
+	return cdf_call(0, z, NIFTI_INTENT_ZSCORE, 0);
 }
 
 double lesion_stats_normal_quantile(double p)
 {
 	if (!(p > 0 && p < 1))
 		return NAN;
-	return cdf_guard(nifti_cdf2stat(p, NIFTI_INTENT_ZSCORE, 0, 0, 0));
+	return cdf_call(1, p, NIFTI_INTENT_ZSCORE, 0);
 }
 
 void stats_na(char *reason, const char *fmt, ...)

@@ -1,6 +1,8 @@
 /* test_stats.c: hand-checkable cases of lesionvol/stats.h (the thorough
  * comparison with scipy and statsmodels is tests/oracle/test_stats.py). */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -222,12 +224,45 @@ static void test_stats__ancova_log_ratio_is_exp_of_group_coefficient(void **stat
 	assert_true(isnan(r.ratio) && r.coef < 0);
 }
 
+/* nifticdf keeps its state in static variables: without the library's lock,
+ * threads computing different p-values at once get each other's answers */
+struct cdf_job {
+	double df;
+	int wrong;
+};
+
+static void *cdf_worker(void *arg)
+{
+	struct cdf_job *job = arg;
+	double want_p = lesion_stats_t_sf(2.5, job->df);
+	double want_q = lesion_stats_t_quantile(0.975, job->df);
+	for (int i = 0; i < 20000; i++)
+		if (lesion_stats_t_sf(2.5, job->df) != want_p ||
+		    lesion_stats_t_quantile(0.975, job->df) != want_q)
+			job->wrong++;
+	return NULL;
+}
+
+static void test_stats__distributions_are_thread_safe(void **state)
+{
+	(void)state;
+	pthread_t th[4];
+	struct cdf_job jobs[4] = { { 1.5, 0 }, { 3, 0 }, { 7.25, 0 }, { 40, 0 } };
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, cdf_worker, &jobs[i]), 0);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(jobs[i].wrong, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stats__descriptives_interpolate_quartiles_like_numpy),
 		cmocka_unit_test(test_stats__descriptives_of_one_value_have_no_sd),
 		cmocka_unit_test(test_stats__t_with_one_df_is_cauchy),
+		cmocka_unit_test(test_stats__distributions_are_thread_safe),
 		cmocka_unit_test(test_stats__welch_on_two_samples_of_three),
 		cmocka_unit_test(test_stats__welch_needs_two_values_and_some_variance),
 		cmocka_unit_test(test_stats__hedges_g_applies_small_sample_correction),
