@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lesionvol/io.h"
+#include "lesionvol/stats.h"
 
 void lesion_cohort_group_options_init(struct lesion_cohort_group_options *opt)
 {
@@ -81,62 +82,6 @@ static enum lesion_status write_json(const char *out_dir, const char *name,
 	enum lesion_status st = write_buf(out_dir, name, &b, err);
 	lesion_buf_release(&b);
 	return st;
-}
-
-/* ---- descriptives ---- */
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* numpy.percentile(method='linear'), including its virtual index and its
- * two-sided interpolation, so the numbers match to the last bit or nearly */
-static double quantile(const double *s, int64_t n, double q)
-{
-	double h = (double)n * q + (1.0 + q * (1.0 - 1.0 - 1.0)) - 1.0;
-	double lo = floor(h);
-	if (lo < 0)
-		return s[0];
-	if (lo >= (double)(n - 1))
-		return s[n - 1];
-	double t = h - lo, a = s[(int64_t)lo], b = s[(int64_t)lo + 1], d = b - a;
-	return t >= 0.5 ? b - d * (1.0 - t) : a + d * t;
-}
-
-struct descriptives {
-	int64_t n;
-	double mean, sd, median, q1, q3;
-};
-
-static int describe(const double *x, int64_t n, struct descriptives *out)
-{
-	double *s = malloc(sizeof(double) * (size_t)(n ? n : 1));
-	if (!s)
-		return -1;
-	int64_t m = 0;
-	for (int64_t i = 0; i < n; i++)
-		if (isfinite(x[i]))
-			s[m++] = x[i];
-	qsort(s, (size_t)m, sizeof(double), cmp_double);
-	out->n = m;
-	out->mean = out->sd = out->median = out->q1 = out->q3 = NAN;
-	if (m > 0) {
-		double sum = 0, ss = 0;
-		for (int64_t i = 0; i < m; i++)
-			sum += s[i];
-		out->mean = sum / (double)m;
-		for (int64_t i = 0; i < m; i++)
-			ss += (s[i] - out->mean) * (s[i] - out->mean);
-		if (m > 1)
-			out->sd = sqrt(ss / (double)(m - 1));
-		out->median = quantile(s, m, 0.5);
-		out->q1 = quantile(s, m, 0.25);
-		out->q3 = quantile(s, m, 0.75);
-	}
-	free(s);
-	return 0;
 }
 
 /* ---- sessions and groups in table order ---- */
@@ -265,10 +210,10 @@ static int group_row(cJSON *out, const cJSON *rows, const char *group, const cha
 			continue;
 		x[n++] = lesion_json_number(r, key);
 	}
-	struct descriptives s;
-	int rc = describe(x, n, &s);
+	struct lesion_descriptives s;
+	enum lesion_status st = lesion_descriptives_compute(x, (size_t)n, &s, NULL);
 	free(x);
-	if (rc)
+	if (st)
 		return -1;
 	cJSON *o = cJSON_CreateObject();
 	lesion_json_add_string(o, "group", group);
