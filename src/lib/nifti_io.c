@@ -354,6 +354,21 @@ static void fill_geometry(struct lesion_volume *vol, const nifti_image *nim,
 			    fov_max);
 }
 
+/* CIFTI-2 keeps surface and parcel data in a NIfTI-2 container (intent
+ * codes 3000-3099): its "grid" is not a volume, so no volume can be measured. */
+static int is_cifti(const struct lesion_volume *vol)
+{
+	return vol->intent_code >= 3000 && vol->intent_code <= 3099;
+}
+
+static enum lesion_status cifti_error(const struct lesion_volume *vol,
+				      struct lesion_error *err)
+{
+	return lesion_error_set(err, LESION_ERR_INPUT,
+		"unable to read '%s': a CIFTI-2 file (intent code %d), not a volume image",
+		vol->path, vol->intent_code);
+}
+
 static enum lesion_status voxel_size_error(const struct lesion_volume *vol,
 					  const char *path, struct lesion_error *err)
 {
@@ -601,6 +616,10 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 		st = voxel_size_error(vol, hdr_path, err);
 		goto out;
 	}
+	if (!lenient && is_cifti(vol)) {
+		st = cifti_error(vol, err);
+		goto out;
+	}
 
 	/* the data must fit in the file (or in what its gzip stream can hold) */
 	if (!img_path)
@@ -704,6 +723,8 @@ enum lesion_status lesion_volume_load(struct lesion_volume *vol, int64_t index,
 enum lesion_status lesion_volume_check(const struct lesion_volume *vol,
 				       struct lesion_error *err)
 {
+	if (is_cifti(vol))
+		return cifti_error(vol, err);
 	if (vol->bytes_per_voxel == 0)
 		return datatype_error(vol->path, vol->raw_datatype, err);
 	if (!vol->data_path)
