@@ -171,11 +171,22 @@ static void add_warning(struct lesion_volume *vol, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* niftilib's name of a datatype code, or NULL for codes NIfTI does not
+ * define (it says "DT_UNKNOWN" or "**ILLEGAL**" for those). */
+static const char *niftilib_datatype_name(int datatype)
+{
+	pthread_once(&quiet_once, make_niftilib_quiet);
+	const char *n = nifti_datatype_string(datatype);
+	if (!n || strcmp(n, "DT_UNKNOWN") == 0 || strchr(n, '*'))
+		return NULL;
+	return n;
+}
+
 static enum lesion_status datatype_error(const char *path, int datatype,
 				       struct lesion_error *err)
 {
-	const char *name = nifti_datatype_string(datatype);
-	if (!name || strcmp(name, "DT_UNKNOWN") == 0)
+	const char *name = niftilib_datatype_name(datatype);
+	if (!name)
 		return lesion_error_set(err, LESION_ERR_INPUT,
 			"unsupported datatype in '%s': unknown code %d", path, datatype);
 	return lesion_error_set(err, LESION_ERR_INPUT,
@@ -464,6 +475,7 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 	int datatype, bitpix;
 	int64_t vox_offset;
 	double raw_slope, raw_inter, spm_scale = 0.0;
+	int zero_offset = 0;
 	if (version == 1) {
 		nifti_1_header h;
 		memcpy(&h, raw, sizeof(h));
@@ -520,6 +532,12 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 			h.scl_slope = 0.0f;
 			h.scl_inter = 0.0f;
 		}
+		if (lesion_dtype_size(datatype) == 0) {
+			/* niftilib prints "bad datatype" whatever its debug level;
+			 * it only keeps the geometry here, so give it a harmless one */
+			h.datatype = DT_UINT8;
+			h.bitpix = 8;
+		}
 		nim = nifti_convert_n1hdr2nim(h, hdr_path);
 	} else {
 		nifti_2_header h;
@@ -547,6 +565,10 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 			goto out;
 		raw_slope = h.scl_slope;
 		raw_inter = h.scl_inter;
+		if (lesion_dtype_size(datatype) == 0) {
+			h.datatype = DT_UINT8; /* as above: keep niftilib quiet */
+			h.bitpix = 8;
+		}
 		nim = nifti_convert_n2hdr2nim(h, hdr_path);
 	}
 	if (!nim) {
@@ -560,6 +582,7 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 		 * then reads from byte 348 and nibabel from byte 0: only the first
 		 * byte after header and extender is what the standard allows */
 		vox_offset = version == 1 ? 352 : 544;
+		zero_offset = vol->n_warnings + 1; /* which warning to amend below */
 		add_warning(vol, "vox_offset is 0, invalid in a single-file NIfTI-%d; "
 			    "the voxels are taken to start at byte %lld", version,
 			    (long long)vox_offset);
@@ -636,6 +659,17 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 			st = lesion_error_set(err, LESION_ERR_INPUT,
 				"invalid header in '%s': data size overflows", hdr_path);
 			goto out;
+		}
+		if (zero_offset && !vol->gzipped && img_size == data_bytes - 4) {
+			/* no extender either: the voxels follow the 348/540 bytes */
+			vox_offset -= 4;
+			data_bytes -= 4;
+			vol->vox_offset = vox_offset;
+			if (zero_offset <= vol->n_warnings)
+				snprintf(vol->warnings[zero_offset - 1], LESION_WARNING_MAX,
+					 "vox_offset is 0, invalid in a single-file NIfTI-%d; "
+					 "the file holds the voxels right after the header, at "
+					 "byte %lld", version, (long long)vox_offset);
 		}
 		if (!vol->gzipped && vox_offset >= img_size && data_bytes > vox_offset) {
 			st = lesion_error_set(err, LESION_ERR_INPUT,
@@ -922,11 +956,9 @@ const char *lesion_dtype_name(int datatype)
 const char *lesion_datatype_label(int datatype)
 {
 	const char *n = lesion_dtype_name(datatype);
-	if (n)
-		return n;
-	pthread_once(&quiet_once, make_niftilib_quiet);
-	n = nifti_datatype_string(datatype);
-	return n && strcmp(n, "DT_UNKNOWN") != 0 ? n : "unknown";
+	if (!n)
+		n = niftilib_datatype_name(datatype);
+	return n ? n : "unknown";
 }
 
 const char *lesion_datatype_describe(int datatype)
