@@ -794,7 +794,8 @@ enum lesion_status lesion_volume_create(const int64_t dim[3],
 	int64_t n;
 	*out = NULL;
 	if (size == 0 || dim[0] < 1 || dim[1] < 1 || dim[2] < 1 ||
-	    __builtin_mul_overflow(dim[0] * dim[1], dim[2], &n) || n > (INT64_C(1) << 36))
+	    __builtin_mul_overflow(dim[0], dim[1], &n) ||
+	    __builtin_mul_overflow(n, dim[2], &n) || n > (INT64_C(1) << 36))
 		return lesion_error_set(err, LESION_ERR_USAGE,
 			"cannot create a %lldx%lldx%lld volume", (long long)dim[0],
 			(long long)dim[1], (long long)dim[2]);

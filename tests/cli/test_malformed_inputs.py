@@ -307,14 +307,22 @@ class Malformed(unittest.TestCase):
         self.assert_values(rep, self.data.astype(np.float64) * float(slope) + float(inter))
 
     def test_analyze_scale_factor_is_ignored(self):
-        img = nib.Spm2AnalyzeImage(self.data, affine())
-        img.header["scl_slope"] = 4.0  # SPM's funused1
-        nib.save(img, self.path("spm.hdr"))
-        rep, err = self.accepted(self.path("spm.hdr"))
-        self.assertEqual(rep["format"], "Analyze 7.5")
-        self.assertFalse(rep["scaled"])
-        self.assert_values(rep, self.data)
-        self.assertIn("SPM scale factor", err)
+        for order in ("<", ">"):
+            with self.subTest(byte_order=order):
+                name = self.path("spm_%s.hdr" % ("le" if order == "<" else "be"))
+                hdr = nib.Spm2AnalyzeHeader(endianness=order)
+                img = nib.Spm2AnalyzeImage(self.data, affine(), hdr)
+                img.header["scl_slope"] = 4.0  # SPM's funused1
+                nib.save(img, name)
+                with open(name, "rb") as f:
+                    self.assertEqual(f.read(4), struct.pack(order + "i", 348))
+                rep, err = self.accepted(name)
+                self.assertEqual(rep["format"], "Analyze 7.5")
+                self.assertEqual(rep["dims"], list(SHAPE))
+                self.assertEqual(rep["voxel_size_mm"], [2.0, 2.0, 2.5])
+                self.assertFalse(rep["scaled"])
+                self.assert_values(rep, self.data)
+                self.assertIn("SPM scale factor", err)
 
     # --- files that are not images ----------------------------------------
     def test_empty_file(self):

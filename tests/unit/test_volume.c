@@ -21,7 +21,13 @@ static int make_tmp_dir(void **state)
 {
 	(void)state;
 	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/lesionvol-unit-XXXXXX");
-	return mkdtemp(tmp_dir) ? 0 : -1;
+	if (!mkdtemp(tmp_dir))
+		return -1;
+	/* the library never prints (niftilib neither): stderr is kept in a
+	 * file that the last test checks is empty */
+	char path[128];
+	snprintf(path, sizeof(path), "%s/stderr", tmp_dir);
+	return freopen(path, "w", stderr) ? 0 : -1;
 }
 
 static int remove_tmp_dir(void **state)
@@ -398,6 +404,35 @@ static void test_volume__errors_accept_a_null_error(void **state)
 	lesion_volume_free(NULL);
 }
 
+static void test_volume__library_printed_nothing(void **state)
+{
+	(void)state;
+	char path[128];
+	fflush(stderr);
+	snprintf(path, sizeof(path), "%s/stderr", tmp_dir);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	char buf[512] = "";
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	if (n)
+		fail_msg("stderr got: %s", buf);
+}
+
+static void test_volume__create_refuses_overflowing_dims(void **state)
+{
+	(void)state;
+	double m[4][4];
+	int64_t huge[3] = {INT64_C(1) << 40, INT64_C(1) << 40, 2};
+	int64_t zero[3] = {4, 0, 4};
+	struct lesion_volume *v = (struct lesion_volume *)1;
+	test_affine(m);
+	assert_int_not_equal(lesion_volume_create(huge, m, LESION_DT_UINT8, &v, NULL), LESION_OK);
+	assert_null(v);
+	assert_int_not_equal(lesion_volume_create(zero, m, LESION_DT_UINT8, &v, NULL), LESION_OK);
+	assert_int_not_equal(lesion_volume_create(huge, m, 128, &v, NULL), LESION_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +450,8 @@ int main(void)
 		cmocka_unit_test(test_volume__4d_needs_a_volume_index),
 		cmocka_unit_test(test_volume__rgb_is_refused_with_its_name),
 		cmocka_unit_test(test_volume__errors_accept_a_null_error),
+		cmocka_unit_test(test_volume__create_refuses_overflowing_dims),
+		cmocka_unit_test(test_volume__library_printed_nothing),
 	};
 	return cmocka_run_group_tests(tests, make_tmp_dir, remove_tmp_dir);
 }
