@@ -47,7 +47,8 @@ def peer_env():
 
 
 def timed(argv, stdout=subprocess.DEVNULL, shell=False, env=None):
-    """Run argv once; return (wall seconds, peak RSS MiB, exit code, stdout)."""
+    """Run argv once; return (wall seconds, peak RSS MiB, exit code, stdout,
+    CPU seconds (user + system))."""
     out = tempfile.TemporaryFile() if stdout is None else stdout
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL,
@@ -60,7 +61,7 @@ def timed(argv, stdout=subprocess.DEVNULL, shell=False, env=None):
         out.seek(0)
         text = out.read().decode(errors="replace")
         out.close()
-    return wall, ru.ru_maxrss / 1024.0, p.returncode, text
+    return wall, ru.ru_maxrss / 1024.0, p.returncode, text, ru.ru_utime + ru.ru_stime
 
 
 def lv_counts(text):
@@ -142,6 +143,7 @@ def main():
     ap.add_argument("--json", default="")
     args = ap.parse_args()
 
+    load0 = os.getloadavg()[0]
     tools = make_tools(args)
     cases = [c for c in CASES if not args.only or c[0] in args.only.split(",")]
     results = {c[0]: {} for c in cases}
@@ -164,7 +166,7 @@ def main():
             if tool is None:
                 continue
             build, parse, env, shell = tool
-            _, _, rc, text = timed(build(path, thr), stdout=None if parse else subprocess.DEVNULL,
+            _, _, rc, text, _ = timed(build(path, thr), stdout=None if parse else subprocess.DEVNULL,
                                    shell=shell, env=env)
             if rc != 0:
                 print(f"warning: {tname} failed on {name} (exit {rc})", file=sys.stderr)
@@ -185,10 +187,11 @@ def main():
                 if tool is None or "error" in results[key].get(tname, {}):
                     continue
                 build, _, env, shell = tool
-                wall, mib, rc, _ = timed(build(path, thr), shell=shell, env=env)
-                rec = results[key].setdefault(tname, {"wall": [], "mib": []})
+                wall, mib, rc, _, cpu = timed(build(path, thr), shell=shell, env=env)
+                rec = results[key].setdefault(tname, {"wall": [], "mib": [], "cpu": []})
                 rec["wall"].append(wall)
                 rec["mib"].append(mib)
+                rec["cpu"].append(cpu)
         print(f"run {r + 1}/{args.runs} done", file=sys.stderr)
 
     def med(key, tname, what):
@@ -227,8 +230,14 @@ def main():
     cohort = run_cohort(args)
     mach = machine()
     print()
+    load1 = os.getloadavg()[0]
+    mach["load"] = [load0, load1]
     print(f"machine: {mach['nproc']} cores, {mach['cpu']}, {mach['memory_gib']} GiB; "
-          f"{mach['date']}; medians of {args.runs} runs")
+          f"{mach['date']}; medians of {args.runs} runs; load average {load0:.1f} at start, "
+          f"{load1:.1f} at end")
+    if load0 > 0.5:
+        print("warning: the machine was busy (load average above 0.5 at the start): times are inflated "
+              "and ratios are less reliable; rerun on a quiet machine")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": mach, "runs": args.runs, "cases": summary,
@@ -247,7 +256,7 @@ def run_cohort(args):
     for r in range(args.cohort_runs):
         for threads in (1, 2):
             out = tempfile.mkdtemp(prefix="lv-cohort-")
-            wall, mib, rc, _ = timed([lv, "cohort", manifest, "-o", out, "--threads", str(threads)])
+            wall, mib, rc, _, _ = timed([lv, "cohort", manifest, "-o", out, "--threads", str(threads)])
             shutil.rmtree(out, ignore_errors=True)
             if rc != 0:
                 print(f"\ncohort: failed with exit {rc} at --threads {threads}")
