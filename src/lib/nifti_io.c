@@ -177,6 +177,7 @@ static void add_warning(struct lesion_volume *vol, const char *fmt, ...)
 static const char *niftilib_datatype_name(int datatype)
 {
 	pthread_once(&quiet_once, make_niftilib_quiet);
+	/* not nifti_is_valid_datatype(): it says no to DT_BINARY, a real code */
 	const char *n = nifti_datatype_string(datatype);
 	if (!n || strcmp(n, "DT_UNKNOWN") == 0 || strchr(n, '*'))
 		return NULL;
