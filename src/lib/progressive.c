@@ -50,7 +50,8 @@ static enum lesion_status finish_plain(struct progress *p, int64_t offset,
 	struct lesion_volume *vol = p->vol;
 	void *tmp = NULL;
 	enum lesion_status st = vol->gzipped
-		? lesion_gzip_read_range(vol->data_path, offset, vol_bytes, stream_bytes, &tmp, err)
+		? lesion_gzip_read_range(vol->data_path, offset, vol_bytes, stream_bytes, NULL,
+					 &tmp, err)
 		: lesion_raw_read_range(vol->data_path, offset, vol_bytes, &tmp, err);
 	if (st)
 		return st;
@@ -183,10 +184,12 @@ enum lesion_status lesion_volume_load_progressive(struct lesion_volume *vol,
 	int fd = -1;
 	enum lesion_status st;
 
-	/* anything the plain loader refuses, it refuses with its own words */
+	/* anything the plain loader refuses, it refuses with its own words;
+	 * 4D images go through it too, for its cursor that reads volume after
+	 * volume without inflating the file again */
 	const int64_t asked = index;
-	int plain = vol->bytes_per_voxel == 0 || !vol->data_path ||
-		    (index < 0 && vol->n_volumes > 1) || index >= vol->n_volumes;
+	int plain = vol->bytes_per_voxel == 0 || !vol->data_path || vol->n_volumes > 1 ||
+		    index >= vol->n_volumes;
 	if (index < 0)
 		index = 0;
 	const int64_t vol_bytes = vol->geom.n_voxels * vol->bytes_per_voxel;
