@@ -48,6 +48,9 @@ enum lesion_status lesion_gzip_read_file_prefix(const char *path, void *buf,
 	if (n < 0) {
 		int code;
 		const char *msg = gzerror(f, &code);
+		size_t plen = strlen(path); /* zlib puts the path first: say it once */
+		if (strncmp(msg, path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0)
+			msg += plen + 2;
 		enum lesion_status st = lesion_error_set(err, LESION_ERR_INPUT,
 			"unable to read '%s': corrupt gzip stream (%s)", path, msg);
 		gzclose(f);
