@@ -184,9 +184,9 @@ const struct cli_command cmd_simulate = {
 	.groups = (const struct cli_option_group *const[]){
 		&simulate_group, &cli_group_threads, &cli_group_general, NULL},
 	.examples = (const char *const[]){
-		"lesionvol simulate -o simulated",
-		"lesionvol simulate -o small --subjects 4 --voxel-size 2 --dims 91x109x91",
-		"lesionvol simulate -o long --groups drug,placebo --effect 0.5 --sessions 5 --voxel-size 3 --dims 61x73x61",
+		"lesionvol simulate -o demo --subjects 4 --voxel-size 2 --dims 91x109x91",
+		"lesionvol simulate -o long --groups drug,placebo --effect 0.5 --sessions 5 "
+		"--voxel-size 3 --dims 61x73x61 --seed 7 --no-gzip",
 		NULL},
 	.run = run_simulate,
 };

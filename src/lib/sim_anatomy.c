@@ -349,7 +349,7 @@ static int supersampling(const struct sim_grid *g, int axis)
 {
 	double r = g->voxel_mm[axis] / g->scale / 1.01;
 	int n = (int)ceil(r);
-	return n < 1 ? 1 : (n > 3 ? 3 : n);
+	return n < 1 ? 1 : (n > 2 ? 2 : n);
 }
 
 enum lesion_status sim_anatomy_render(const struct sim_anatomy *a, float *image,
