@@ -518,7 +518,12 @@ enum lesion_status lesion_simulate_cohort(const char *dir,
 	enum lesion_status st;
 	if (truth)
 		*truth = NULL;
-	if ((st = lesion_sim_params_check(&p, err)) || (st = prepare_dir(dir, p.force, err)))
+	if ((st = lesion_sim_params_check(&p, err)))
+		return st;
+	if (strlen(dir) > 3800 || !*dir)
+		return lesion_error_set(err, LESION_ERR_USAGE,
+			"output folder name must be 1..3800 characters");
+	if ((st = prepare_dir(dir, p.force, err)))
 		return st;
 	struct sim_grid g;
 	sim_grid_init(&g, &p);

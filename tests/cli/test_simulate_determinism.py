@@ -7,12 +7,15 @@ same options, whatever the thread count, and refuses bad options.
 - another seed changes every image;
 - a participant's files do not depend on how many participants or sessions
   the cohort has;
+- sample_data/ is what the command in sample_data/README.md makes, byte for
+  byte (so a build on another machine reproduces it exactly);
 - bad option values exit 2 with a message; a non-empty output folder is
   refused (exit 2) unless --force, which leaves other files alone; an output
   path that is a file exits 4.
 """
 import hashlib
 import os
+import re
 import unittest
 
 import lvtest
@@ -75,6 +78,26 @@ class SimulateDeterminism(unittest.TestCase):
             if name.startswith("sub-"):
                 self.assertIn("ses-01", name)
                 self.assertEqual(digest, full[name], name)
+
+    def test_sample_data_is_reproduced_byte_for_byte(self):
+        sample = os.path.join(lvtest.SOURCE, "sample_data")
+        if not os.path.isdir(sample):
+            self.skipTest("no sample_data/")
+        with open(os.path.join(sample, "README.md"), encoding="utf-8") as f:
+            cmd = re.search(r"^lesionvol simulate -o sample_data (.*)$", f.read(), re.M)
+        self.assertIsNotNone(cmd, "sample_data/README.md must give the command line")
+        out = os.path.join(self.tmp, "sample_data")
+        rc, _, err = lvtest.run(["simulate", "-o", out, "-q"] + cmd.group(1).split(),
+                                timeout=300)
+        self.assertEqual(rc, 0, err)
+        want = {k: v for k, v in digests(sample).items() if k != "README.md"}
+        got = digests(out)
+        self.assertEqual(sorted(got), sorted(want))
+        for name in want:
+            self.assertEqual(got[name], want[name],
+                             "%s differs from what its command makes now; if the "
+                             "generator changed on purpose, regenerate sample_data/ "
+                             "with that command and --force" % name)
 
     def test_bad_options_exit_2(self):
         out = os.path.join(self.tmp, "never")
