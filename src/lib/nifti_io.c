@@ -18,6 +18,7 @@
 /* The parsed header, kept so outputs can be written with the same geometry. */
 struct lesion_header {
 	nifti_image *nim; /* header fields only, nim->data stays NULL */
+	struct lesion_gzip_cursor *gz; /* where the last volume read ended */
 };
 
 static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
@@ -176,6 +177,7 @@ static void add_warning(struct lesion_volume *vol, const char *fmt, ...)
 static const char *niftilib_datatype_name(int datatype)
 {
 	pthread_once(&quiet_once, make_niftilib_quiet);
+	/* not nifti_is_valid_datatype(): it says no to DT_BINARY, a real code */
 	const char *n = nifti_datatype_string(datatype);
 	if (!n || strcmp(n, "DT_UNKNOWN") == 0 || strchr(n, '*'))
 		return NULL;
@@ -742,7 +744,8 @@ enum lesion_status lesion_volume_load(struct lesion_volume *vol, int64_t index,
 	enum lesion_status st;
 	if (vol->gzipped)
 		st = lesion_gzip_read_range(vol->data_path, offset, vol_bytes,
-			vol->vox_offset + vol->n_volumes * vol_bytes, &data, err);
+			vol->vox_offset + vol->n_volumes * vol_bytes,
+			vol->n_volumes > 1 ? &vol->header->gz : NULL, &data, err);
 	else
 		st = lesion_raw_read_range(vol->data_path, offset, vol_bytes, &data, err);
 	if (st)
@@ -773,6 +776,7 @@ void lesion_volume_free(struct lesion_volume *vol)
 	if (!vol)
 		return;
 	if (vol->header) {
+		lesion_gzip_cursor_free(vol->header->gz);
 		if (vol->header->nim)
 			nifti_image_free(vol->header->nim);
 		free(vol->header);

@@ -333,6 +333,12 @@ class Malformed(unittest.TestCase):
         os.mkdir(d)
         self.refused(d, "directory")
 
+    def test_fifo_and_device_do_not_hang(self):
+        fifo = self.path("pipe.nii")
+        os.mkfifo(fifo)
+        self.refused(fifo, "not a regular file")
+        self.refused("/dev/zero", "not a regular file")
+
     def test_missing_file(self):
         self.refused(self.path("nowhere.nii.gz"), "no such file")
 

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "lesionvol/volume.h"
 
 static char tmp_dir[64];
@@ -352,6 +354,67 @@ static void test_volume__read_never_opens_a_twin(void **state)
 	lesion_volume_free(b);
 }
 
+/* A 4D .nii.gz of @nt volumes of 4x3x2 int16, voxel i of volume t = 1000t + i. */
+static const char *write_4d_gz(const char *name, int nt, int members)
+{
+	struct lesion_volume *v = make_int16(4, 3, 2);
+	struct lesion_error err;
+	const char *plain = tmp_path("plain4d.nii");
+	assert_int_equal(lesion_volume_write(v, plain, &err), LESION_OK);
+	unsigned char hdr[352];
+	FILE *f = fopen(plain, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(hdr, 1, 352, f), 352);
+	fclose(f);
+	int16_t dim[8] = {4, 4, 3, 2, (int16_t)nt, 1, 1, 1};
+	memcpy(hdr + 40, dim, sizeof(dim));
+	const char *path = tmp_path(name);
+	gzFile g = gzopen(path, "wb");
+	assert_non_null(g);
+	assert_int_equal(gzwrite(g, hdr, 352), 352);
+	for (int t = 0; t < nt; t++) {
+		int16_t d[24];
+		for (int i = 0; i < 24; i++)
+			d[i] = (int16_t)(1000 * t + i);
+		if (members && t == 1) { /* start a new gzip member, as bgzip does */
+			assert_int_equal(gzclose(g), Z_OK);
+			g = gzopen(path, "ab");
+			assert_non_null(g);
+		}
+		assert_int_equal(gzwrite(g, d, sizeof(d)), (int)sizeof(d));
+	}
+	assert_int_equal(gzclose(g), Z_OK);
+	lesion_volume_free(v);
+	return path;
+}
+
+static void test_volume__4d_gz_volumes_in_any_order(void **state)
+{
+	(void)state;
+	for (int members = 0; members < 2; members++) {
+		char path[256];
+		snprintf(path, sizeof(path), "%s", write_4d_gz(members ? "m4d.nii.gz" : "s4d.nii.gz",
+							       5, members));
+		struct lesion_volume *v = NULL;
+		struct lesion_error err;
+		assert_int_equal(lesion_volume_open(path, 0, &v, &err), LESION_OK);
+		assert_int_equal(v->n_volumes, 5);
+		static const int order[] = {0, 1, 2, 4, 3, 0, 4, 4, 2};
+		for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+			int t = order[k];
+			if (lesion_volume_load(v, t, &err))
+				fail_msg("volume %d: %s", t, err.message);
+			assert_int_equal(v->volume_index, t);
+			for (int i = 0; i < 24; i++)
+				assert_true(lesion_volume_value(v, i) == 1000.0 * t + i);
+		}
+		assert_int_equal(lesion_volume_load(v, 5, &err), LESION_ERR_INPUT);
+		assert_int_equal(lesion_volume_load(v, -1, &err), LESION_ERR_INPUT);
+		assert_non_null(strstr(err.message, "5 volumes"));
+		lesion_volume_free(v);
+	}
+}
+
 static const char *realdata(const char *rel)
 {
 	static char buf[1024];
@@ -448,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_volume__zero_pixdim_refused_by_strict_open_only),
 		cmocka_unit_test(test_volume__read_never_opens_a_twin),
 		cmocka_unit_test(test_volume__4d_needs_a_volume_index),
+		cmocka_unit_test(test_volume__4d_gz_volumes_in_any_order),
 		cmocka_unit_test(test_volume__rgb_is_refused_with_its_name),
 		cmocka_unit_test(test_volume__errors_accept_a_null_error),
 		cmocka_unit_test(test_volume__create_refuses_overflowing_dims),
