@@ -441,14 +441,15 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 		}
 		datatype = h.datatype;
 		bitpix = h.bitpix;
-		vox_offset = is_nifti ? (int64_t)h.vox_offset : (int64_t)h.vox_offset;
+		/* checked before the conversion: a float past INT64_MAX is UB to cast */
 		if (!isfinite(h.vox_offset) || h.vox_offset < 0 ||
-		    h.vox_offset != floorf(h.vox_offset)) {
+		    h.vox_offset != floorf(h.vox_offset) || h.vox_offset >= 0x1p62f) {
 			st = lesion_error_set(err, LESION_ERR_INPUT,
-				"invalid header in '%s': vox_offset %g is not a non-negative whole number",
-				hdr_path, (double)h.vox_offset);
+				"invalid header in '%s': vox_offset %g is not a non-negative whole number "
+				"below 2^62", hdr_path, (double)h.vox_offset);
 			goto out;
 		}
+		vox_offset = (int64_t)h.vox_offset;
 		vol->xyzt_units = is_nifti ? h.xyzt_units : 0;
 		st = validate_dims(hdr_path, dim, datatype, bitpix, vox_offset, pair,
 				   1, lenient, err);
