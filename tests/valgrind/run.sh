@@ -6,7 +6,8 @@
 #   tests/valgrind/run.sh [PATH/TO/lesionvol]     (default: build/lesionvol)
 #
 # Use a normal build (not -DLESIONVOL_SANITIZE=ON: ASan and valgrind exclude
-# each other). Real data come from $LESIONVOL_REALDATA (default
+# each other). VALGRIND_EXTRA adds options (e.g. --track-origins=yes when
+# chasing an uninitialised read). Real data come from $LESIONVOL_REALDATA (default
 # ../shared/realdata); exit 77 when they are missing.
 set -u
 
@@ -39,7 +40,7 @@ vg() {
 	OMP_NUM_THREADS=2 valgrind --quiet --error-exitcode=99 --leak-check=full \
 		--show-leak-kinds=definite,indirect,possible \
 		--errors-for-leak-kinds=definite,indirect,possible \
-		--track-origins=yes --suppressions="$src/tests/valgrind/libgomp.supp" \
+		${VALGRIND_EXTRA:-} --suppressions="$src/tests/valgrind/libgomp.supp" \
 		--log-file="$log" \
 		"$prog" "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
