@@ -174,8 +174,10 @@ static void add_warning(struct lesion_volume *vol, const char *fmt, ...)
 static enum lesion_status datatype_error(const char *path, int datatype,
 				       struct lesion_error *err)
 {
-	const char *name = nifti_datatype_string(datatype);
-	if (!name || strcmp(name, "DT_UNKNOWN") == 0)
+	/* niftilib names unknown codes "UNKNOWN" or "**ILLEGAL**" */
+	const char *name = nifti_is_valid_datatype(datatype)
+			 ? nifti_datatype_string(datatype) : NULL;
+	if (!name)
 		return lesion_error_set(err, LESION_ERR_INPUT,
 			"unsupported datatype in '%s': unknown code %d", path, datatype);
 	return lesion_error_set(err, LESION_ERR_INPUT,
@@ -206,7 +208,9 @@ static enum lesion_status validate_dims(const char *path, const int64_t dim[8],
 				path);
 	}
 	int size = lesion_dtype_size(datatype);
-	if (size == 0 && !lenient)
+	/* even a lenient open refuses codes niftilib does not know: it would
+	 * print its own error and give up */
+	if (size == 0 && (!lenient || !nifti_is_valid_datatype(datatype)))
 		return datatype_error(path, datatype, err);
 	if (size > 0 && bitpix != size * 8)
 		return lesion_error_set(err, LESION_ERR_INPUT,
