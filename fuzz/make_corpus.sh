@@ -65,16 +65,13 @@ add() {
 	esac
 }
 
-# 1. small real files (a few big gzip masks as they are: real gzip streams)
+# 1. small real files (not the lesion masks of soop, lesymap and open_ms_data:
+# small as gzip, they inflate to megabytes and slow every execution 100-fold)
 if [ -d "$realdata" ]; then
 	find "$realdata/nibabel" "$realdata/nifti-rs" -type f -size -64k \
 		\( -name '*.nii' -o -name '*.nii.gz' -o -name '*.hdr' -o -name '*.hdr.gz' \) |
 		sort >"$tmp/list"
 	while read -r f; do add "$f"; done <"$tmp/list"
-	for f in $(find "$realdata/soop" "$realdata/open_ms_data" -type f -name '*.nii.gz' \
-			-size -8k | sort | head -n 4); do
-		seed 1 "$f"
-	done
 else
 	echo "make_corpus.sh: no real data at $realdata (set LESIONVOL_REALDATA)" >&2
 fi
