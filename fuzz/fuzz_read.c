@@ -30,23 +30,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <fcntl.h>
 #include <math.h>
-#include <sys/stat.h>
 
 #include <libdeflate.h>
 #include <omp.h>
 #include <sanitizer/common_interface_defs.h>
 
 #include "lesionvol/volume.h"
+#include "quiet.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dir[256];
 static char p_nii[300], p_niigz[300], p_hdr[300], p_img[300], p_imggz[300];
-static char p_noise[300];
-static int noise_fd = -1, saved_out = -1, saved_err = -1;
 
 static void remove_dir(void)
 {
@@ -55,7 +52,6 @@ static void remove_dir(void)
 	unlink(p_hdr);
 	unlink(p_img);
 	unlink(p_imggz);
-	unlink(p_noise);
 	rmdir(dir);
 }
 
@@ -76,15 +72,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(p_hdr, sizeof(p_hdr), "%s/x.hdr", dir);
 	snprintf(p_img, sizeof(p_img), "%s/x.img", dir);
 	snprintf(p_imggz, sizeof(p_imggz), "%s/x.img.gz", dir);
-	snprintf(p_noise, sizeof(p_noise), "%s/noise", dir);
 	atexit(remove_dir);
-	noise_fd = open(p_noise, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	saved_out = dup(1);
-	saved_err = dup(2);
-	if (noise_fd < 0 || saved_out < 0 || saved_err < 0) {
-		perror("fuzz_read: noise file");
-		abort();
-	}
+	char scratch[300];
+	snprintf(scratch, sizeof(scratch), "%s/printed", dir);
+	quiet_init(scratch);
 	/* one thread: the fuzzer wants reproducible, cheap runs */
 	omp_set_num_threads(1);
 	return 0;
@@ -113,32 +104,6 @@ static void put_gzip(const char *path, const uint8_t *data, size_t size)
 	libdeflate_free_compressor(c);
 	put(path, gz, n);
 	free(gz);
-}
-
-/* Point stdout and stderr at the noise file while the library runs. */
-static void watch_output(void)
-{
-	fflush(stdout);
-	fflush(stderr);
-	dup2(noise_fd, 1);
-	dup2(noise_fd, 2);
-}
-
-/* Restore them; abort, showing it, when the library printed anything. */
-static void check_output(void)
-{
-	struct stat st;
-	fflush(stdout);
-	fflush(stderr);
-	dup2(saved_out, 1);
-	dup2(saved_err, 2);
-	if (fstat(noise_fd, &st) == 0 && st.st_size > 0) {
-		char buf[512];
-		ssize_t n = pread(noise_fd, buf, sizeof(buf) - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		fprintf(stderr, "fuzz_read: the library printed: %s\n", buf);
-		abort();
-	}
 }
 
 /* A pair's header is 348 bytes, or 540 when sizeof_hdr says NIfTI-2. */
@@ -193,9 +158,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t index = (int64_t)((mode >> 4) & 3) - 1;
 	struct lesion_error err;
 	struct lesion_volume *vol = NULL;
-	watch_output();
+	quiet_begin();
 	enum lesion_status st = lesion_volume_open(path, flags, &vol, &err);
-	check_output();
+	quiet_end();
 	if (st != LESION_OK) {
 		if (vol)
 			abort(); /* a failed open must not hand out a volume */
@@ -204,11 +169,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	struct lesion_value_stats vs;
-	watch_output();
+	quiet_begin();
 	st = lesion_volume_load(vol, index, &err);
 	if (st == LESION_OK)
 		lesion_volume_stats(vol, &vs);
-	check_output();
+	quiet_end();
 	if (st == LESION_OK) {
 		if (vs.n_finite + vs.n_nan + vs.n_inf != vol->geom.n_voxels)
 			abort();
