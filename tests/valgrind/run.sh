@@ -84,6 +84,12 @@ if "$prog" change --help >/dev/null 2>&1 && [ -f "$msgt" ]; then
 	[ -f "$ms2" ] && vg 0 change --format json "$msgt" "$ms2"
 fi
 
+if "$prog" quicklook --help >/dev/null 2>&1; then
+	vg 0 quicklook "$nb/anatomical.nii" -o "$tmp/q1.png"
+	vg 0 quicklook "$nb/standard.nii.gz" --overlay "$nb/standard.nii.gz" -o "$tmp/q2.png"
+	vg 1 quicklook "$nb/anatomical.nii" --overlay "$nb/standard.nii.gz" -o "$tmp/q3.png"
+fi
+
 # the broken inputs the fuzzers found, each must fail cleanly
 "$py" "$src/tests/malformed/fuzz_regressions.py" "$tmp/reg" | cut -f2 >"$tmp/reg.list"
 while read -r f; do vg 1 info "$f"; done <"$tmp/reg.list"
