@@ -102,14 +102,42 @@ static void put_field(FILE *f, enum cli_format fmt, const char *text)
 	fputs(text, f);
 }
 
+/*
+ * cJSON prints a number with 15 digits whenever that reads back within an
+ * epsilon of it, which is not exactly: numbers become raw text written by
+ * cli_format_number() first, so every one reads back to the same double.
+ */
+static void make_numbers_exact(cJSON *item)
+{
+	for (; item; item = item->next) {
+		if (cJSON_IsNumber(item)) {
+			char buf[64];
+			if (isfinite(item->valuedouble))
+				cli_format_number(item->valuedouble, buf, sizeof(buf));
+			else
+				snprintf(buf, sizeof(buf), "null");
+			char *text = cJSON_malloc(strlen(buf) + 1);
+			if (!text)
+				continue; /* stays a number, printed by cJSON */
+			memcpy(text, buf, strlen(buf) + 1);
+			item->type = cJSON_Raw;
+			item->valuestring = text;
+		}
+		make_numbers_exact(item->child);
+	}
+}
+
 void cli_write_json(FILE *f, const cJSON *obj)
 {
-	char *s = cJSON_Print(obj);
+	cJSON *copy = cJSON_Duplicate(obj, 1);
+	make_numbers_exact(copy); /* a duplicate has no siblings */
+	char *s = cJSON_Print(copy ? copy : obj);
 	if (s) {
 		fputs(s, f);
 		fputc('\n', f);
 		cJSON_free(s);
 	}
+	cJSON_Delete(copy);
 }
 
 void cli_write_rows(FILE *f, enum cli_format fmt, const char *const *columns,
