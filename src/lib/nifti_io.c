@@ -173,13 +173,13 @@ static void add_warning(struct lesion_volume *vol, const char *fmt, ...)
 }
 
 /* niftilib's name of a datatype code, or NULL for codes NIfTI does not
- * define (it says "DT_UNKNOWN" or "**ILLEGAL**" for those). */
+ * define (it says "UNKNOWN" or "**ILLEGAL**" for those). */
 static const char *niftilib_datatype_name(int datatype)
 {
 	pthread_once(&quiet_once, make_niftilib_quiet);
 	/* not nifti_is_valid_datatype(): it says no to DT_BINARY, a real code */
 	const char *n = nifti_datatype_string(datatype);
-	if (!n || strcmp(n, "DT_UNKNOWN") == 0 || strchr(n, '*'))
+	if (!n || datatype == DT_UNKNOWN || strchr(n, '*'))
 		return NULL;
 	return n;
 }
