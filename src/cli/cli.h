@@ -149,6 +149,7 @@ void cli_json_add_vec3(cJSON *obj, const char *key, const double v[3]);
 
 /* The commands (one file each). */
 extern const struct cli_command cmd_info;
+extern const struct cli_command cmd_simulate;
 extern const struct cli_command cmd_quicklook;
 extern const struct cli_command cmd_cohort;
 extern const struct cli_command cmd_bids;
