@@ -94,8 +94,8 @@ static const struct cli_option_group *const cohort_groups[] = {
 };
 
 static const char *const cohort_examples[] = {
-	"lesionvol cohort sample_data/cohort/cohort.tsv -o cohort_out",
-	"lesionvol cohort sample_data/cohort/cohort.tsv -o cohort_out --consecutive --threads 2",
+	"lesionvol cohort sample_data/cohort.tsv -o cohort_out",
+	"lesionvol cohort sample_data/cohort.tsv -o cohort_out --consecutive --threads 2 --force",
 	NULL,
 };
 

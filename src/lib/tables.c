@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lesionvol/io.h"
+#include "lesionvol/report.h"
 #include "lesionvol/stats.h"
 
 void lesion_cohort_group_options_init(struct lesion_cohort_group_options *opt)
@@ -409,7 +410,7 @@ enum lesion_status lesion_cohort_aggregate(const struct lesion_cohort_plan *plan
 {
 	static const char *const outputs[] = {
 		"timepoints.tsv", "changes.tsv", "groups.tsv", "dataset_description.json",
-		"provenance.json", "comparison.json", "comparison.tsv", NULL,
+		"provenance.json", "comparison.json", "comparison.tsv", "report.html", NULL,
 	};
 	struct lesion_aggregate a;
 	struct lesion_cohort_data data;
@@ -463,6 +464,9 @@ enum lesion_status lesion_cohort_aggregate(const struct lesion_cohort_plan *plan
 	cJSON_Delete(doc);
 	doc = provenance(plan, &a, opt, sum);
 	if ((st = write_json(out_dir, "provenance.json", doc, err)))
+		goto out;
+	/* report.html reads the tables just written */
+	if ((st = lesion_report_write(out_dir, err)))
 		goto out;
 	if (sum->n_failed)
 		st = lesion_error_set(err, LESION_ERR_PARTIAL, "%d of %d participants failed",

@@ -169,6 +169,14 @@ def simulated():
     rc, _, err = lv.run(["simulate", "-o", data, "--subjects", "6", "--dims", "40x48x36",
                          "--voxel-size", "4", "--seed", "5", "-q"])
     assert rc == 0, err
+    # simulate writes days into cohort.tsv only; BIDS keeps them in each
+    # participant's sessions.tsv, where `bids` reads them
+    days = {}
+    for r in lv.read_tsv(os.path.join(data, "cohort.tsv")):
+        days.setdefault(r["participant_id"], []).append((r["session"], r["days"]))
+    for pid, rows in days.items():
+        with open(os.path.join(data, pid, pid + "_sessions.tsv"), "w") as f:
+            f.write("session_id\tdays\n" + "".join("%s\t%s\n" % r for r in rows))
     a, b = os.path.join(root, "cohort"), os.path.join(root, "bids")
     rc, _, err = lv.run(["cohort", os.path.join(data, "cohort.tsv"), "-o", a, "-q"])
     assert rc == 0, err
