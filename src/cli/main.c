@@ -8,6 +8,7 @@
 
 const struct cli_command *const cli_commands[] = {
 	&cmd_info,
+	&cmd_measure,
 	NULL,
 };
 
