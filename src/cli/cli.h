@@ -177,6 +177,7 @@ cJSON *cli_component_json(const char *image, const struct lesion_component *c,
 /* The commands (one file each). */
 extern const struct cli_command cmd_info;
 extern const struct cli_command cmd_measure;
+extern const struct cli_command cmd_change;
 extern const struct cli_command *const cli_commands[];
 
 #endif

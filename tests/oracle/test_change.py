@@ -202,7 +202,7 @@ class ChangeTest(unittest.TestCase):
             root = os.path.join(REAL, sub)
             files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs
                            if f.endswith(".nii.gz"))
-            picks += files[:: max(1, len(files) // 3)][:3]
+            picks += files[:: max(1, len(files) // 2)][:2]
         self.assertTrue(picks)
         for i, src in enumerate(picks):
             img = nib.load(src)
