@@ -143,6 +143,15 @@ enum lesion_status lesion_volume_load(struct lesion_volume *vol, int64_t index,
 				      struct lesion_error *err);
 
 /*
+ * lesion_volume_check() - whether a volume opened with LESION_OPEN_LENIENT
+ * can be measured: a scalar datatype, a voxel file beside a .hdr, a finite
+ * non-zero voxel size. Returns LESION_OK, or LESION_ERR_INPUT with the
+ * message a strict open or load would give. Thread safe.
+ */
+enum lesion_status lesion_volume_check(const struct lesion_volume *vol,
+				       struct lesion_error *err);
+
+/*
  * lesion_volume_read() - lesion_volume_open() then lesion_volume_load(), for
  * a scalar image with a usable voxel size.
  */
@@ -200,6 +209,13 @@ enum lesion_status lesion_volume_write_like(const struct lesion_volume *like,
 
 /* lesion_dtype_name() - "uint8", "int16", ... or NULL for unsupported codes. */
 const char *lesion_dtype_name(int datatype);
+
+/*
+ * lesion_datatype_label() - a name for any NIfTI datatype code, for messages:
+ * "uint8"... for supported types, niftilib's name ("RGB24", "COMPLEX64")
+ * for the others, "unknown" for codes NIfTI does not define.
+ */
+const char *lesion_datatype_label(int datatype);
 
 /* lesion_dtype_size() - bytes per voxel of a supported @dtype, else 0. */
 int lesion_dtype_size(int datatype);

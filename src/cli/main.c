@@ -10,6 +10,7 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_info,
 	&cmd_measure,
 	&cmd_change,
+	&cmd_quicklook,
 	NULL,
 };
 

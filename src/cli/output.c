@@ -229,8 +229,22 @@ void cli_write_record(FILE *f, enum cli_format fmt, const cJSON *obj,
 			keyw = (int)strlen(columns[c]);
 	for (int c = 0; columns[c]; c++) {
 		char buf[1024];
-		cell_text(cJSON_GetObjectItemCaseSensitive(obj, columns[c]), 1, buf,
-			  sizeof(buf));
+		const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, columns[c]);
+		const cJSON *first = cJSON_IsArray(item) ? item->child : NULL;
+		if (first && cJSON_IsString(first)) {
+			/* a list of sentences (warnings): one per line */
+			const cJSON *e;
+			int k = 0;
+			cJSON_ArrayForEach(e, item)
+				fprintf(f, "%-*s  %s\n", keyw, k++ ? "" : columns[c],
+					cJSON_IsString(e) ? e->valuestring : "?");
+			continue;
+		}
+		if (cJSON_IsArray(item) && !first) {
+			fprintf(f, "%-*s  none\n", keyw, columns[c]);
+			continue;
+		}
+		cell_text(item, 1, buf, sizeof(buf));
 		fprintf(f, "%-*s  %s\n", keyw, columns[c], buf);
 	}
 }

@@ -136,20 +136,49 @@ enum lesion_status lesion_raw_read_range(const char *path, int64_t offset,
 	return LESION_OK;
 }
 
-/* Inflate [offset, offset+nbytes) through zlib, following concatenated members. */
+/*
+ * Inflate [offset, offset+nbytes) through zlib, following concatenated
+ * members, into a new buffer *@out that grows with what the stream really
+ * holds: a header that claims more than is there costs no more memory than
+ * the data that is there.
+ */
 static enum lesion_status zlib_range(const char *path, const unsigned char *in,
 				     size_t in_size, int64_t offset, int64_t nbytes,
-				     unsigned char *out, struct lesion_error *err)
+				     unsigned char **out, struct lesion_error *err)
 {
 	z_stream zs;
 	unsigned char scratch[1 << 16];
 	int64_t skipped = 0, produced = 0;
-	memset(&zs, 0, sizeof(zs));
-	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
-		return lesion_error_set(err, LESION_ERR_INTERNAL, "zlib init failed");
-	size_t pos = 0;
+	int64_t cap = nbytes;
+	unsigned char *buf = NULL;
 	enum lesion_status st = LESION_OK;
+
+	*out = NULL;
+	if (cap > (INT64_C(1) << 24) && (uint64_t)cap / 8 > in_size)
+		cap = (int64_t)in_size * 8 > (INT64_C(1) << 24) ? (int64_t)in_size * 8
+							       : (INT64_C(1) << 24);
+	buf = malloc(cap ? (size_t)cap : 1);
+	if (!buf)
+		return lesion_error_set(err, LESION_ERR_INTERNAL,
+					"out of memory reading '%s'", path);
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+		free(buf);
+		return lesion_error_set(err, LESION_ERR_INTERNAL, "zlib init failed");
+	}
+	size_t pos = 0;
 	while (produced < nbytes) {
+		if (skipped >= offset && produced == cap) {
+			int64_t ncap = cap > nbytes / 2 ? nbytes : cap * 2;
+			unsigned char *nb = realloc(buf, (size_t)ncap);
+			if (!nb) {
+				st = lesion_error_set(err, LESION_ERR_INTERNAL,
+						      "out of memory reading '%s'", path);
+				goto out;
+			}
+			buf = nb;
+			cap = ncap;
+		}
 		size_t chunk = in_size - pos > (1u << 30) ? (1u << 30) : in_size - pos;
 		zs.next_in = (unsigned char *)in + pos;
 		zs.avail_in = (uInt)chunk;
@@ -158,8 +187,8 @@ static enum lesion_status zlib_range(const char *path, const unsigned char *in,
 			zs.next_out = scratch;
 			zs.avail_out = want < (int64_t)sizeof(scratch) ? (uInt)want : sizeof(scratch);
 		} else {
-			int64_t want = nbytes - produced;
-			zs.next_out = out + produced;
+			int64_t want = cap - produced;
+			zs.next_out = buf + produced;
 			zs.avail_out = want > (1 << 30) ? (1u << 30) : (uInt)want;
 		}
 		uInt out_before = zs.avail_out;
@@ -196,7 +225,22 @@ static enum lesion_status zlib_range(const char *path, const unsigned char *in,
 			path, (long long)(skipped + produced), (long long)(offset + nbytes));
 out:
 	inflateEnd(&zs);
-	return st;
+	if (st) {
+		free(buf);
+		return st;
+	}
+	*out = buf;
+	return LESION_OK;
+}
+
+/* ISIZE, the last field of a gzip member: its inflated size modulo 2^32. */
+static uint32_t gzip_trailer_size(const unsigned char *in, size_t in_size)
+{
+	if (in_size < 18)
+		return 0;
+	const unsigned char *p = in + in_size - 4;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
 }
 
 enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
@@ -209,9 +253,16 @@ enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
 	enum lesion_status st = slurp(path, &in, &in_size, err);
 	if (st)
 		return st;
-	int whole = (offset + nbytes == stream_bytes);
+	/*
+	 * The fast path: one libdeflate call per member into a buffer sized by
+	 * the header, taken when the range is the whole stream (a 3D image, not
+	 * the last volume of a 4D one) and the gzip trailer agrees with the
+	 * header about the size, so a header that lies is never trusted with
+	 * an allocation; anything else streams through zlib.
+	 */
+	int whole = offset + nbytes == stream_bytes && offset <= nbytes &&
+		    gzip_trailer_size(in, in_size) == (uint32_t)stream_bytes;
 	if (whole) {
-		/* one libdeflate call per member into a buffer sized by the header */
 		buf = malloc(stream_bytes ? (size_t)stream_bytes : 1);
 		if (!buf) {
 			st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory reading '%s'", path);
@@ -250,12 +301,7 @@ enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
 		free(buf);
 		buf = NULL;
 	}
-	buf = malloc(nbytes ? (size_t)nbytes : 1);
-	if (!buf) {
-		st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory reading '%s'", path);
-		goto out;
-	}
-	st = zlib_range(path, in, in_size, offset, nbytes, buf, err);
+	st = zlib_range(path, in, in_size, offset, nbytes, &buf, err);
 	if (!st) {
 		*out = buf;
 		buf = NULL;
