@@ -11,6 +11,7 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_measure,
 	&cmd_change,
 	&cmd_quicklook,
+	&cmd_simulate,
 	NULL,
 };
 
