@@ -8,7 +8,6 @@
 
 #include "lesionvol/cohort.h"
 
-int cli_rule_from_args(const struct cli_args *args, struct lesion_rule *rule); /* TEMP until measure lands */
 
 /* --compare, --log-offset-ml, --covariate (group level). */
 extern const struct cli_option_group cli_group_comparison;

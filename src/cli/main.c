@@ -8,8 +8,10 @@
 
 const struct cli_command *const cli_commands[] = {
 	&cmd_info,
-	&cmd_simulate,
+	&cmd_measure,
+	&cmd_change,
 	&cmd_quicklook,
+	&cmd_simulate,
 	&cmd_cohort,
 	&cmd_bids,
 	NULL,
