@@ -138,9 +138,8 @@ static const struct cli_option_group *const bids_groups[] = {
 };
 
 static const char *const bids_examples[] = {
-	"lesionvol bids sample_data/cohort bids_out participant",
-	"lesionvol bids sample_data/cohort bids_out group",
-	"lesionvol bids sample_data/cohort bids_out participant --participant-label 01",
+	"lesionvol bids sample_data bids_out participant --participant-label 01",
+	"lesionvol bids sample_data bids_out participant && lesionvol bids sample_data bids_out group",
 	NULL,
 };
 

@@ -164,6 +164,11 @@ static void measurement_json(cJSON *o, const struct lesion_measurement *m, int s
 	cJSON_AddStringToObject(o, "voxel_volume_source", m->voxel_volume_source);
 	if (soft)
 		lesion_json_add_number(o, "soft_volume_mm3", m->soft_volume_mm3);
+	cJSON_AddStringToObject(o, "rule", m->rule);
+	if (isfinite(m->ref_median)) {
+		lesion_json_add_number(o, "ref_median", m->ref_median);
+		lesion_json_add_number(o, "ref_mad", m->ref_mad);
+	}
 	cJSON *cs = cJSON_AddArrayToObject(o, "components");
 	for (int64_t i = 0; i < m->n_components && m->components; i++) {
 		const struct lesion_component *c = &m->components[i];

@@ -120,7 +120,7 @@ class CohortErrors(unittest.TestCase):
                                           os.path.join("deep", "er", "out-evil")})
         self.assertEqual(sorted(os.listdir(out)),
                          ["changes.tsv", "dataset_description.json", "groups.tsv",
-                          "provenance.json", "sub-01", "timepoints.tsv"])
+                          "provenance.json", "report.html", "sub-01", "timepoints.tsv"])
         rows = {r["participant_id"]: r for r in lv.read_tsv(os.path.join(out, "timepoints.tsv"))}
         self.assertEqual(set(rows), {"../../../etc", "sub-a/b", "x_y", "..", "sub-01"})
         for pid in ("../../../etc", "sub-a/b", "x_y", ".."):
