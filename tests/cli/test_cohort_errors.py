@@ -205,6 +205,10 @@ class CohortErrors(unittest.TestCase):
         rc, _, err = lv.run(["cohort", self.manifest])
         self.assertEqual(rc, 2)
         self.assertIn("-o OUT_DIR", err)
+        afile = self.write_manifest("a-file", "")
+        rc, _, err = lv.run(["cohort", self.manifest, "-o", afile])
+        self.assertEqual(rc, 4, err)
+        self.assertIn("unable to create folder '%s': not a folder" % afile, err)
         for bad in ("A", "A,", "A,A", "A,B,C"):
             rc, _, err = lv.run(["cohort", self.manifest, "-o", "x", "--compare", bad])
             self.assertEqual(rc, 2, bad)
