@@ -102,14 +102,39 @@ static void put_field(FILE *f, enum cli_format fmt, const char *text)
 	fputs(text, f);
 }
 
+/* cJSON prints 15 significant digits whenever they read back approximately;
+ * SPEC.md wants numbers that read back exactly, so they become raw text. */
+static void exact_numbers(cJSON *node)
+{
+	for (cJSON *c = node->child; c; c = c->next) {
+		if (cJSON_IsNumber(c)) {
+			char buf[64] = "null";
+			if (isfinite(c->valuedouble))
+				cli_format_number(c->valuedouble, buf, sizeof(buf));
+			char *raw = strdup(buf);
+			if (!raw)
+				continue;
+			c->type = cJSON_Raw | (c->type & cJSON_StringIsConst);
+			c->valuestring = raw;
+		} else {
+			exact_numbers(c);
+		}
+	}
+}
+
 void cli_write_json(FILE *f, const cJSON *obj)
 {
-	char *s = cJSON_Print(obj);
+	cJSON *copy = cJSON_Duplicate(obj, 1);
+	if (!copy)
+		return;
+	exact_numbers(copy);
+	char *s = cJSON_Print(copy);
 	if (s) {
 		fputs(s, f);
 		fputc('\n', f);
 		cJSON_free(s);
 	}
+	cJSON_Delete(copy);
 }
 
 void cli_write_rows(FILE *f, enum cli_format fmt, const char *const *columns,
