@@ -178,6 +178,7 @@ cJSON *cli_component_json(const char *image, const struct lesion_component *c,
 extern const struct cli_command cmd_info;
 extern const struct cli_command cmd_quicklook;
 extern const struct cli_command cmd_measure;
+extern const struct cli_command cmd_evaluate;
 extern const struct cli_command *const cli_commands[];
 
 #endif

@@ -10,6 +10,7 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_info,
 	&cmd_quicklook,
 	&cmd_measure,
+	&cmd_evaluate,
 	NULL,
 };
 
