@@ -179,6 +179,7 @@ extern const struct cli_command cmd_info;
 extern const struct cli_command cmd_quicklook;
 extern const struct cli_command cmd_measure;
 extern const struct cli_command cmd_evaluate;
+extern const struct cli_command cmd_regions;
 extern const struct cli_command *const cli_commands[];
 
 #endif

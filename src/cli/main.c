@@ -11,6 +11,7 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_quicklook,
 	&cmd_measure,
 	&cmd_evaluate,
+	&cmd_regions,
 	NULL,
 };
 
