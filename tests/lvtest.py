@@ -41,17 +41,39 @@ def limit_memory(max_bytes):
     return apply
 
 
+_sanitized = None
+
+
+def sanitized():
+    """Whether the program was built with AddressSanitizer (-DLESIONVOL_SANITIZE=ON)."""
+    global _sanitized
+    if _sanitized is None:
+        with open(program(), "rb") as f:
+            _sanitized = b"__asan_init" in f.read()
+    return _sanitized
+
+
 def run(args, timeout=60, memory_bytes=None, cwd=None, env=None, stdin=None):
     """Run lesionvol with @args; returns (returncode, stdout, stderr) as text.
 
     A negative return code (killed by a signal) is reported as 128 + signal,
     like a shell would, so 'rc < 128' means 'did not crash'. A timeout raises
-    subprocess.TimeoutExpired (a hang is a failure).
+    subprocess.TimeoutExpired (a hang is a failure). @memory_bytes caps the
+    address space like `ulimit -v`; under ASan, which reserves terabytes of
+    address space for its shadow memory, it caps each allocation instead.
     """
     cmd = [program()] + [str(a) for a in args]
+    preexec = None
+    if memory_bytes and sanitized():
+        env = dict(os.environ if env is None else env)
+        env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") +
+                               ":max_allocation_size_mb=%d:allocator_may_return_null=1"
+                               % (memory_bytes >> 20)).lstrip(":")
+    elif memory_bytes:
+        preexec = limit_memory(memory_bytes)
     p = subprocess.run(cmd, capture_output=True, timeout=timeout, cwd=cwd, env=env,
                        stdin=subprocess.DEVNULL if stdin is None else stdin,
-                       preexec_fn=limit_memory(memory_bytes) if memory_bytes else None)
+                       preexec_fn=preexec)
     rc = p.returncode if p.returncode >= 0 else 128 - p.returncode
     return (rc, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"))
 

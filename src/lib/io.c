@@ -47,6 +47,9 @@ enum lesion_status lesion_gzip_read_file_prefix(const char *path, void *buf,
 	if (n < 0) {
 		int code;
 		const char *msg = gzerror(f, &code);
+		size_t plen = strlen(path); /* zlib puts the path first: say it once */
+		if (strncmp(msg, path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0)
+			msg += plen + 2;
 		enum lesion_status st = lesion_error_set(err, LESION_ERR_INPUT,
 			"unable to read '%s': corrupt gzip stream (%s)", path, msg);
 		gzclose(f);
@@ -137,38 +140,69 @@ enum lesion_status lesion_raw_read_range(const char *path, int64_t offset,
 }
 
 /*
- * Inflate [offset, offset+nbytes) through zlib, following concatenated
- * members, into a new buffer *@out that grows with what the stream really
- * holds: a header that claims more than is there costs no more memory than
- * the data that is there.
+ * Where a zlib inflate of one gzip file stands: the compressed bytes, the
+ * stream state and how many inflated bytes it has produced, so that reading
+ * the volumes of a 4D image one after the other inflates the file once.
  */
-static enum lesion_status zlib_range(const char *path, const unsigned char *in,
-				     size_t in_size, int64_t offset, int64_t nbytes,
+struct lesion_gzip_cursor {
+	unsigned char *in;
+	size_t in_size;
+	size_t pos;        /* next byte of @in to give zlib */
+	z_stream zs;
+	int64_t out_pos;   /* inflated bytes produced so far */
+};
+
+void lesion_gzip_cursor_free(struct lesion_gzip_cursor *c)
+{
+	if (!c)
+		return;
+	inflateEnd(&c->zs);
+	free(c->in);
+	free(c);
+}
+
+/* A cursor at the start of @in (owned by the cursor from now on). */
+static struct lesion_gzip_cursor *cursor_new(unsigned char *in, size_t in_size)
+{
+	struct lesion_gzip_cursor *c = calloc(1, sizeof(*c));
+	if (!c || inflateInit2(&c->zs, 16 + MAX_WBITS) != Z_OK) {
+		free(c);
+		free(in);
+		return NULL;
+	}
+	c->in = in;
+	c->in_size = in_size;
+	return c;
+}
+
+/*
+ * Inflate [offset, offset+nbytes) from cursor @c (which must not be past
+ * @offset) through zlib, following concatenated members, into a new buffer
+ * *@out that grows with what the stream really holds: a header that claims
+ * more than is there costs no more memory than the data that is there.
+ */
+static enum lesion_status zlib_range(const char *path, struct lesion_gzip_cursor *c,
+				     int64_t offset, int64_t nbytes,
 				     unsigned char **out, struct lesion_error *err)
 {
-	z_stream zs;
 	unsigned char scratch[1 << 16];
-	int64_t skipped = 0, produced = 0;
+	int64_t produced = 0;
 	int64_t cap = nbytes;
 	unsigned char *buf = NULL;
 	enum lesion_status st = LESION_OK;
+	z_stream *zs = &c->zs;
 
 	*out = NULL;
-	if (cap > (INT64_C(1) << 24) && (uint64_t)cap / 8 > in_size)
-		cap = (int64_t)in_size * 8 > (INT64_C(1) << 24) ? (int64_t)in_size * 8
-							       : (INT64_C(1) << 24);
+	if (cap > (INT64_C(1) << 24) && (uint64_t)cap / 8 > c->in_size)
+		cap = (int64_t)c->in_size * 8 > (INT64_C(1) << 24) ? (int64_t)c->in_size * 8
+								  : (INT64_C(1) << 24);
 	buf = malloc(cap ? (size_t)cap : 1);
 	if (!buf)
 		return lesion_error_set(err, LESION_ERR_INTERNAL,
 					"out of memory reading '%s'", path);
-	memset(&zs, 0, sizeof(zs));
-	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-		free(buf);
-		return lesion_error_set(err, LESION_ERR_INTERNAL, "zlib init failed");
-	}
-	size_t pos = 0;
 	while (produced < nbytes) {
-		if (skipped >= offset && produced == cap) {
+		int skipping = c->out_pos < offset;
+		if (!skipping && produced == cap) {
 			int64_t ncap = cap > nbytes / 2 ? nbytes : cap * 2;
 			unsigned char *nb = realloc(buf, (size_t)ncap);
 			if (!nb) {
@@ -179,52 +213,50 @@ static enum lesion_status zlib_range(const char *path, const unsigned char *in,
 			buf = nb;
 			cap = ncap;
 		}
-		size_t chunk = in_size - pos > (1u << 30) ? (1u << 30) : in_size - pos;
-		zs.next_in = (unsigned char *)in + pos;
-		zs.avail_in = (uInt)chunk;
-		if (skipped < offset) {
-			int64_t want = offset - skipped;
-			zs.next_out = scratch;
-			zs.avail_out = want < (int64_t)sizeof(scratch) ? (uInt)want : sizeof(scratch);
+		size_t chunk = c->in_size - c->pos > (1u << 30) ? (1u << 30) : c->in_size - c->pos;
+		zs->next_in = c->in + c->pos;
+		zs->avail_in = (uInt)chunk;
+		if (skipping) {
+			int64_t want = offset - c->out_pos;
+			zs->next_out = scratch;
+			zs->avail_out = want < (int64_t)sizeof(scratch) ? (uInt)want : sizeof(scratch);
 		} else {
 			int64_t want = cap - produced;
-			zs.next_out = buf + produced;
-			zs.avail_out = want > (1 << 30) ? (1u << 30) : (uInt)want;
+			zs->next_out = buf + produced;
+			zs->avail_out = want > (1 << 30) ? (1u << 30) : (uInt)want;
 		}
-		uInt out_before = zs.avail_out;
-		int rc = inflate(&zs, Z_NO_FLUSH);
-		size_t used = chunk - zs.avail_in;
-		pos += used;
-		int64_t made = out_before - zs.avail_out;
-		if (skipped < offset)
-			skipped += made;
-		else
+		uInt out_before = zs->avail_out;
+		int rc = inflate(zs, Z_NO_FLUSH);
+		size_t used = chunk - zs->avail_in;
+		c->pos += used;
+		int64_t made = out_before - zs->avail_out;
+		c->out_pos += made;
+		if (!skipping)
 			produced += made;
 		if (rc == Z_STREAM_END) {
-			if (pos >= in_size || in[pos] != 0x1f)
+			if (c->pos >= c->in_size || c->in[c->pos] != 0x1f)
 				break;
-			inflateReset(&zs); /* another gzip member follows */
+			inflateReset(zs); /* another gzip member follows */
 			continue;
 		}
 		if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_STREAM_ERROR) {
 			st = lesion_error_set(err, LESION_ERR_INPUT,
 				"unable to read '%s': corrupt gzip stream (%s)", path,
-				zs.msg ? zs.msg : "invalid data");
+				zs->msg ? zs->msg : "invalid data");
 			goto out;
 		}
 		if (rc == Z_MEM_ERROR) {
 			st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 			goto out;
 		}
-		if (used == 0 && made == 0 && pos >= in_size)
+		if (used == 0 && made == 0 && c->pos >= c->in_size)
 			break; /* input exhausted */
 	}
 	if (produced < nbytes)
 		st = lesion_error_set(err, LESION_ERR_INPUT,
 			"truncated data in '%s': the gzip stream ends after %lld of %lld bytes",
-			path, (long long)(skipped + produced), (long long)(offset + nbytes));
+			path, (long long)c->out_pos, (long long)(offset + nbytes));
 out:
-	inflateEnd(&zs);
 	if (st) {
 		free(buf);
 		return st;
@@ -245,12 +277,26 @@ static uint32_t gzip_trailer_size(const unsigned char *in, size_t in_size)
 
 enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
 					  int64_t nbytes, int64_t stream_bytes,
+					  struct lesion_gzip_cursor **cursor,
 					  void **out, struct lesion_error *err)
 {
 	unsigned char *in = NULL, *buf = NULL;
 	size_t in_size = 0;
+	struct lesion_gzip_cursor *c = NULL;
+	enum lesion_status st = LESION_OK;
 	*out = NULL;
-	enum lesion_status st = slurp(path, &in, &in_size, err);
+
+	/* go on from where the last read of this file stopped */
+	if (cursor && *cursor && (*cursor)->out_pos <= offset) {
+		c = *cursor;
+		*cursor = NULL;
+		goto stream;
+	}
+	if (cursor) {
+		lesion_gzip_cursor_free(*cursor);
+		*cursor = NULL;
+	}
+	st = slurp(path, &in, &in_size, err);
 	if (st)
 		return st;
 	/*
@@ -301,11 +347,23 @@ enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
 		free(buf);
 		buf = NULL;
 	}
-	st = zlib_range(path, in, in_size, offset, nbytes, &buf, err);
+	c = cursor_new(in, in_size);
+	in = NULL;
+	if (!c) {
+		st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+stream:
+	st = zlib_range(path, c, offset, nbytes, &buf, err);
 	if (!st) {
 		*out = buf;
 		buf = NULL;
 	}
+	if (cursor && !st)
+		*cursor = c; /* kept for the next volume */
+	else
+		lesion_gzip_cursor_free(c);
+	c = NULL;
 out:
 	free(in);
 	free(buf);

@@ -18,6 +18,7 @@
 /* The parsed header, kept so outputs can be written with the same geometry. */
 struct lesion_header {
 	nifti_image *nim; /* header fields only, nim->data stays NULL */
+	struct lesion_gzip_cursor *gz; /* where the last volume read ended */
 };
 
 static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
@@ -171,11 +172,23 @@ static void add_warning(struct lesion_volume *vol, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* niftilib's name of a datatype code, or NULL for codes NIfTI does not
+ * define (it says "DT_UNKNOWN" or "**ILLEGAL**" for those). */
+static const char *niftilib_datatype_name(int datatype)
+{
+	pthread_once(&quiet_once, make_niftilib_quiet);
+	/* not nifti_is_valid_datatype(): it says no to DT_BINARY, a real code */
+	const char *n = nifti_datatype_string(datatype);
+	if (!n || strcmp(n, "DT_UNKNOWN") == 0 || strchr(n, '*'))
+		return NULL;
+	return n;
+}
+
 static enum lesion_status datatype_error(const char *path, int datatype,
 				       struct lesion_error *err)
 {
-	const char *name = nifti_datatype_string(datatype);
-	if (!name || strcmp(name, "DT_UNKNOWN") == 0)
+	const char *name = niftilib_datatype_name(datatype);
+	if (!name)
 		return lesion_error_set(err, LESION_ERR_INPUT,
 			"unsupported datatype in '%s': unknown code %d", path, datatype);
 	return lesion_error_set(err, LESION_ERR_INPUT,
@@ -354,6 +367,21 @@ static void fill_geometry(struct lesion_volume *vol, const nifti_image *nim,
 			    fov_max);
 }
 
+/* CIFTI-2 keeps surface and parcel data in a NIfTI-2 container (intent
+ * codes 3000-3099): its "grid" is not a volume, so no volume can be measured. */
+static int is_cifti(const struct lesion_volume *vol)
+{
+	return vol->intent_code >= 3000 && vol->intent_code <= 3099;
+}
+
+static enum lesion_status cifti_error(const struct lesion_volume *vol,
+				      struct lesion_error *err)
+{
+	return lesion_error_set(err, LESION_ERR_INPUT,
+		"unable to read '%s': a CIFTI-2 file (intent code %d), not a volume image",
+		vol->path, vol->intent_code);
+}
+
 static enum lesion_status voxel_size_error(const struct lesion_volume *vol,
 					  const char *path, struct lesion_error *err)
 {
@@ -449,6 +477,7 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 	int datatype, bitpix;
 	int64_t vox_offset;
 	double raw_slope, raw_inter, spm_scale = 0.0;
+	int zero_offset = 0;
 	if (version == 1) {
 		nifti_1_header h;
 		memcpy(&h, raw, sizeof(h));
@@ -505,6 +534,12 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 			h.scl_slope = 0.0f;
 			h.scl_inter = 0.0f;
 		}
+		if (lesion_dtype_size(datatype) == 0) {
+			/* niftilib prints "bad datatype" whatever its debug level;
+			 * it only keeps the geometry here, so give it a harmless one */
+			h.datatype = DT_UINT8;
+			h.bitpix = 8;
+		}
 		nim = nifti_convert_n1hdr2nim(h, hdr_path);
 	} else {
 		nifti_2_header h;
@@ -532,6 +567,10 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 			goto out;
 		raw_slope = h.scl_slope;
 		raw_inter = h.scl_inter;
+		if (lesion_dtype_size(datatype) == 0) {
+			h.datatype = DT_UINT8; /* as above: keep niftilib quiet */
+			h.bitpix = 8;
+		}
 		nim = nifti_convert_n2hdr2nim(h, hdr_path);
 	}
 	if (!nim) {
@@ -545,6 +584,7 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 		 * then reads from byte 348 and nibabel from byte 0: only the first
 		 * byte after header and extender is what the standard allows */
 		vox_offset = version == 1 ? 352 : 544;
+		zero_offset = vol->n_warnings + 1; /* which warning to amend below */
 		add_warning(vol, "vox_offset is 0, invalid in a single-file NIfTI-%d; "
 			    "the voxels are taken to start at byte %lld", version,
 			    (long long)vox_offset);
@@ -601,6 +641,10 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 		st = voxel_size_error(vol, hdr_path, err);
 		goto out;
 	}
+	if (!lenient && is_cifti(vol)) {
+		st = cifti_error(vol, err);
+		goto out;
+	}
 
 	/* the data must fit in the file (or in what its gzip stream can hold) */
 	if (!img_path)
@@ -617,6 +661,17 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 			st = lesion_error_set(err, LESION_ERR_INPUT,
 				"invalid header in '%s': data size overflows", hdr_path);
 			goto out;
+		}
+		if (zero_offset && !vol->gzipped && img_size == data_bytes - 4) {
+			/* no extender either: the voxels follow the 348/540 bytes */
+			vox_offset -= 4;
+			data_bytes -= 4;
+			vol->vox_offset = vox_offset;
+			if (zero_offset <= vol->n_warnings)
+				snprintf(vol->warnings[zero_offset - 1], LESION_WARNING_MAX,
+					 "vox_offset is 0, invalid in a single-file NIfTI-%d; "
+					 "the file holds the voxels right after the header, at "
+					 "byte %lld", version, (long long)vox_offset);
 		}
 		if (!vol->gzipped && vox_offset >= img_size && data_bytes > vox_offset) {
 			st = lesion_error_set(err, LESION_ERR_INPUT,
@@ -689,7 +744,8 @@ enum lesion_status lesion_volume_load(struct lesion_volume *vol, int64_t index,
 	enum lesion_status st;
 	if (vol->gzipped)
 		st = lesion_gzip_read_range(vol->data_path, offset, vol_bytes,
-			vol->vox_offset + vol->n_volumes * vol_bytes, &data, err);
+			vol->vox_offset + vol->n_volumes * vol_bytes,
+			vol->n_volumes > 1 ? &vol->header->gz : NULL, &data, err);
 	else
 		st = lesion_raw_read_range(vol->data_path, offset, vol_bytes, &data, err);
 	if (st)
@@ -704,6 +760,8 @@ enum lesion_status lesion_volume_load(struct lesion_volume *vol, int64_t index,
 enum lesion_status lesion_volume_check(const struct lesion_volume *vol,
 				       struct lesion_error *err)
 {
+	if (is_cifti(vol))
+		return cifti_error(vol, err);
 	if (vol->bytes_per_voxel == 0)
 		return datatype_error(vol->path, vol->raw_datatype, err);
 	if (!vol->data_path)
@@ -718,6 +776,7 @@ void lesion_volume_free(struct lesion_volume *vol)
 	if (!vol)
 		return;
 	if (vol->header) {
+		lesion_gzip_cursor_free(vol->header->gz);
 		if (vol->header->nim)
 			nifti_image_free(vol->header->nim);
 		free(vol->header);
@@ -739,7 +798,8 @@ enum lesion_status lesion_volume_create(const int64_t dim[3],
 	int64_t n;
 	*out = NULL;
 	if (size == 0 || dim[0] < 1 || dim[1] < 1 || dim[2] < 1 ||
-	    __builtin_mul_overflow(dim[0] * dim[1], dim[2], &n) || n > (INT64_C(1) << 36))
+	    __builtin_mul_overflow(dim[0], dim[1], &n) ||
+	    __builtin_mul_overflow(n, dim[2], &n) || n > (INT64_C(1) << 36))
 		return lesion_error_set(err, LESION_ERR_USAGE,
 			"cannot create a %lldx%lldx%lld volume", (long long)dim[0],
 			(long long)dim[1], (long long)dim[2]);
@@ -901,11 +961,9 @@ const char *lesion_dtype_name(int datatype)
 const char *lesion_datatype_label(int datatype)
 {
 	const char *n = lesion_dtype_name(datatype);
-	if (n)
-		return n;
-	pthread_once(&quiet_once, make_niftilib_quiet);
-	n = nifti_datatype_string(datatype);
-	return n && strcmp(n, "DT_UNKNOWN") != 0 ? n : "unknown";
+	if (!n)
+		n = niftilib_datatype_name(datatype);
+	return n ? n : "unknown";
 }
 
 const char *lesion_datatype_describe(int datatype)

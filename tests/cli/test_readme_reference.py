@@ -101,6 +101,16 @@ class ReadmeReference(unittest.TestCase):
         self.assertIn(lines[0], ci, ".ci/run does not run README's test command "
                       "verbatim: %s" % lines[0])
 
+    def test_quick_start_packages_are_installed_by_ci(self):
+        m = re.search(r"apt-get install ([^&\n]*)&&", self.readme)
+        self.assertIsNotNone(m, "quick start 1 must install its packages with apt-get")
+        wanted = [w for w in m.group(1).split() if not w.startswith("-")]
+        with open(CI_RUN, encoding="utf-8") as f:
+            ci = f.read()
+        for pkg in wanted:
+            self.assertRegex(ci, r"(?m)^\s*%s\s*$" % re.escape(pkg),
+                             "README's quick start installs %s but .ci/run does not" % pkg)
+
     def run_in_sandbox(self, command):
         """Run a README/descriptor command line in a scratch folder holding a
         copy of sample_data/, with `lesionvol` on PATH being the built one."""
