@@ -10,11 +10,6 @@
 #include "lesionvol/segment.h"
 #include "lesionvol/volume.h"
 
-static const char *const pair_table_columns[] = {
-	"case_id", "dice", "jaccard", "sensitivity", "precision", "volume_similarity",
-	"abs_volume_difference_ml", "lesion_count_difference", "lesion_f1", "lesion_tp",
-	"lesion_fp", "lesion_fn", "hd95_mm", "status", "message", NULL};
-
 /* Append "'path': warning" lines of @v to @c->warnings. */
 static void keep_warnings(struct eval_case *c, const struct lesion_volume *v)
 {
@@ -60,73 +55,6 @@ static void print_warnings(const struct eval_case *c, int pairs)
 			cli_warning("%.*s", len, p);
 		p += len + (nl != NULL);
 	}
-}
-
-static cJSON *case_json(const struct eval_case *c, int pairs, const char *rule)
-{
-	cJSON *o = cJSON_CreateObject();
-	if (pairs)
-		cJSON_AddStringToObject(o, "case_id", c->case_id);
-	cJSON_AddStringToObject(o, "segmentation", c->segmentation);
-	cJSON_AddStringToObject(o, "reference", c->reference);
-	if (c->status == LESION_OK)
-		eval_json_add(o, &c->ev);
-	cJSON_AddStringToObject(o, "rule", rule);
-	if (pairs) {
-		cJSON_AddStringToObject(o, "status", c->status ? "error" : "ok");
-		cJSON_AddStringToObject(o, "message", c->message);
-	}
-	return o;
-}
-
-static int print_pairs(FILE *f, enum cli_format fmt, const struct eval_case *cases,
-		       int n, const char *rule)
-{
-	static const char *const before[] = {"case_id", "segmentation", "reference", NULL};
-	static const char *const after[] = {"rule", "status", "message", NULL};
-	const char *cols[64];
-	int failed = 0;
-	cJSON *rows = cJSON_CreateArray();
-	for (int i = 0; i < n; i++) {
-		cJSON_AddItemToArray(rows, case_json(&cases[i], 1, rule));
-		failed += cases[i].status != LESION_OK;
-	}
-	cJSON *mean = eval_mean_json(cases, n);
-	if (fmt == CLI_FORMAT_JSON) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "rule", rule);
-		cJSON_AddNumberToObject(o, "n_cases", n);
-		cJSON_AddNumberToObject(o, "n_failed", failed);
-		cJSON_AddItemToObject(o, "cases", rows);
-		cJSON_AddItemToObject(o, "mean", mean);
-		cli_write_json(f, o);
-		cJSON_Delete(o);
-		return failed;
-	}
-	/* the means as a last row, marked by case_id and status "mean" */
-	int scored = cJSON_GetObjectItem(mean, "n_cases")->valueint;
-	char note[64];
-	snprintf(note, sizeof(note), "over %d scored case%s", scored, scored == 1 ? "" : "s");
-	cJSON_DeleteItemFromObject(mean, "n_cases");
-	cJSON *row = cJSON_CreateObject();
-	cJSON_AddStringToObject(row, "case_id", "mean");
-	cJSON_AddStringToObject(row, "segmentation", "");
-	cJSON_AddStringToObject(row, "reference", "");
-	for (cJSON *it = mean->child; it; it = it->next)
-		cJSON_AddItemToObject(row, it->string, cJSON_Duplicate(it, 0));
-	cJSON_AddStringToObject(row, "rule", rule);
-	cJSON_AddStringToObject(row, "status", "mean");
-	cJSON_AddStringToObject(row, "message", note);
-	cJSON_AddItemToArray(rows, row);
-	if (fmt == CLI_FORMAT_TABLE)
-		cli_write_rows(f, fmt, pair_table_columns, rows, 1);
-	else {
-		eval_columns(cols, 64, before, after);
-		cli_write_rows(f, fmt, cols, rows, 1);
-	}
-	cJSON_Delete(rows);
-	cJSON_Delete(mean);
-	return failed;
 }
 
 static int run_evaluate(const struct cli_command *cmd, struct cli_args *args)
@@ -190,13 +118,13 @@ static int run_evaluate(const struct cli_command *cmd, struct cli_args *args)
 	enum cli_format fmt = cli_format_of(args);
 	int failed = 0;
 	if (pairs) {
-		failed = print_pairs(out.f, fmt, cases, n, rule_text);
+		failed = eval_print_pairs(out.f, fmt, cases, n, rule_text);
 	} else {
 		static const char *const before[] = {"segmentation", "reference", NULL};
 		static const char *const after[] = {"rule", NULL};
 		const char *cols[64];
 		eval_columns(cols, 64, before, after);
-		cJSON *o = case_json(&one, 0, rule_text);
+		cJSON *o = eval_case_json(&one, 0, rule_text);
 		cli_write_record(out.f, fmt, o, cols);
 		cJSON_Delete(o);
 	}

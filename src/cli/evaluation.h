@@ -3,7 +3,11 @@
 #ifndef LESIONVOL_CLI_EVALUATION_H
 #define LESIONVOL_CLI_EVALUATION_H
 
+#include <stdio.h>
+
 #include <cJSON.h>
+
+#include "cli.h"
 
 #include "lesionvol/evaluate.h"
 
@@ -53,5 +57,21 @@ void eval_json_add(cJSON *o, const struct lesion_evaluation *ev);
  * LESION_OK where the metric is defined; "n_cases" says how many were scored.
  */
 cJSON *eval_mean_json(const struct eval_case *cases, int n_cases);
+
+/*
+ * eval_case_json() - one case as an object: case_id (with @pairs), the two
+ * paths as written, the metrics when it was scored, the rule, and status
+ * ("ok"/"error") and message (with @pairs).
+ */
+cJSON *eval_case_json(const struct eval_case *c, int pairs, const char *rule);
+
+/*
+ * eval_print_pairs() - the cases of a --pairs run and their means in @fmt:
+ * a table of the main metrics, every field in TSV/CSV (means as a last row
+ * whose case_id and status are "mean"), or {"cases", "mean"} in JSON.
+ * Returns the number of failed cases.
+ */
+int eval_print_pairs(FILE *f, enum cli_format fmt, const struct eval_case *cases, int n,
+		     const char *rule);
 
 #endif
