@@ -294,6 +294,26 @@ class Evaluate(unittest.TestCase):
         header = lines[0].split("\t")
         self.assertEqual(lines[3].split("\t")[header.index("status")], "error")
 
+    def test_usage_and_manifest_errors(self):
+        seg = os.path.join(lvtest.realdata(LESIONS), "Subject_001.nii.gz")
+        for args in (["evaluate", seg], ["evaluate", seg, seg, seg],
+                     ["evaluate", seg, seg, "--soft"],
+                     ["evaluate", seg, seg, "--pairs", "x.tsv"]):
+            rc, out, err = lvtest.run(args)
+            self.assertEqual(rc, 2, "%s: %s" % (args, err))
+            self.assertIn("usage:", err)
+        bad = os.path.join(self.dir, "bad.tsv")
+        for text, why in (("seg\tref\na\tb\n", "must name the columns"),
+                          ("segmentation\treference\n", "lists no pairs"),
+                          ("", "is empty")):
+            with open(bad, "w") as f:
+                f.write(text)
+            rc, out, err = lvtest.run(["evaluate", "--pairs", bad])
+            self.assertEqual(rc, 1, err)
+            self.assertIn(why, err)
+        rc, out, err = lvtest.run(["evaluate", "--pairs", os.path.join(self.dir, "none.tsv")])
+        self.assertEqual(rc, 1, err)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
