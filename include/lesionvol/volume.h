@@ -152,6 +152,30 @@ enum lesion_status lesion_volume_check(const struct lesion_volume *vol,
 				       struct lesion_error *err);
 
 /*
+ * lesion_ready_fn - told by lesion_volume_load_progressive() that voxels
+ * [0, @n_ready) of the volume's data are final.
+ */
+typedef void (*lesion_ready_fn)(void *ctx, int64_t n_ready);
+
+/*
+ * lesion_volume_load_progressive() - lesion_volume_load(), calling @ready
+ * (may be NULL) as the voxels arrive, so a caller can work on the start of
+ * an image while the rest is still being read: each call reports a longer
+ * prefix of @vol->data (native byte order, final), the last one all
+ * n_voxels. @vol->data is allocated before the first call and does not move.
+ * @ready runs on the calling thread, between reads; a .nii.gz is inflated
+ * by ISA-L a few megabytes at a time, a .nii read in 8 MiB pieces, anything
+ * unusual loaded whole and reported once. Errors and their messages are
+ * lesion_volume_load()'s; after an error @ready may have seen a prefix,
+ * which the caller must discard (@vol->data is freed with the volume).
+ * Thread safe for distinct volumes.
+ */
+enum lesion_status lesion_volume_load_progressive(struct lesion_volume *vol,
+						  int64_t index,
+						  lesion_ready_fn ready, void *ctx,
+						  struct lesion_error *err);
+
+/*
  * lesion_volume_read() - lesion_volume_open() then lesion_volume_load(), for
  * a scalar image with a usable voxel size.
  */

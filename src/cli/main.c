@@ -8,8 +8,10 @@
 
 const struct cli_command *const cli_commands[] = {
 	&cmd_info,
-	&cmd_quicklook,
 	&cmd_measure,
+	&cmd_change,
+	&cmd_quicklook,
+	&cmd_simulate,
 	&cmd_evaluate,
 	&cmd_regions,
 	NULL,

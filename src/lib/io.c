@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -60,6 +61,28 @@ enum lesion_status lesion_gzip_read_file_prefix(const char *path, void *buf,
 	return LESION_OK;
 }
 
+void *lesion_alloc_large(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+#ifdef MADV_HUGEPAGE
+	/*
+	 * A volume buffer is written once, front to back. In 4 KiB pages that
+	 * is one page fault per 4 KiB, and on a virtual machine a fault costs
+	 * more than inflating the page did (113 MB: 0.38 s of faults against
+	 * 0.10 s of inflate, bench/README.md); transparent huge pages map it
+	 * 2 MiB at a time. Only the page-aligned interior can be advised, and
+	 * the advice is only a hint: without THP nothing changes.
+	 */
+	if (p && size >= ((size_t)4 << 20)) {
+		uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+		uintptr_t b = ((uintptr_t)p + size) & ~(uintptr_t)4095;
+		if (b > a)
+			(void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+	}
+#endif
+	return p;
+}
+
 static enum lesion_status slurp(const char *path, unsigned char **buf,
 				size_t *size, struct lesion_error *err)
 {
@@ -76,7 +99,7 @@ static enum lesion_status slurp(const char *path, unsigned char **buf,
 		goto out;
 	}
 	*size = (size_t)sb.st_size;
-	*buf = malloc(*size ? *size : 1);
+	*buf = lesion_alloc_large(*size);
 	if (!*buf) {
 		st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory reading '%s'", path);
 		goto out;
@@ -112,7 +135,7 @@ enum lesion_status lesion_raw_read_range(const char *path, int64_t offset,
 	if (fd < 0)
 		return lesion_error_set(err, LESION_ERR_INPUT, "unable to read '%s': %s",
 					path, strerror(errno));
-	unsigned char *buf = malloc(nbytes ? (size_t)nbytes : 1);
+	unsigned char *buf = lesion_alloc_large((size_t)nbytes);
 	if (!buf) {
 		close(fd);
 		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory reading '%s'", path);
@@ -196,7 +219,7 @@ static enum lesion_status zlib_range(const char *path, struct lesion_gzip_cursor
 	if (cap > (INT64_C(1) << 24) && (uint64_t)cap / 8 > c->in_size)
 		cap = (int64_t)c->in_size * 8 > (INT64_C(1) << 24) ? (int64_t)c->in_size * 8
 								  : (INT64_C(1) << 24);
-	buf = malloc(cap ? (size_t)cap : 1);
+	buf = lesion_alloc_large((size_t)cap);
 	if (!buf)
 		return lesion_error_set(err, LESION_ERR_INTERNAL,
 					"out of memory reading '%s'", path);
@@ -309,7 +332,7 @@ enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
 	int whole = offset + nbytes == stream_bytes && offset <= nbytes &&
 		    gzip_trailer_size(in, in_size) == (uint32_t)stream_bytes;
 	if (whole) {
-		buf = malloc(stream_bytes ? (size_t)stream_bytes : 1);
+		buf = lesion_alloc_large((size_t)stream_bytes);
 		if (!buf) {
 			st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory reading '%s'", path);
 			goto out;

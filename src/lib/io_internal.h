@@ -25,6 +25,13 @@ enum lesion_status lesion_gzip_read_file_prefix(const char *path, void *buf,
 						struct lesion_inflate_result *r,
 						struct lesion_error *err);
 
+/*
+ * lesion_alloc_large() - malloc(@size) (at least 1 byte) for a buffer that
+ * will be filled front to back, with transparent huge pages asked for when
+ * it is large. Free with free(). NULL when out of memory.
+ */
+void *lesion_alloc_large(size_t size);
+
 /* lesion_raw_read_range() - @nbytes at @offset of @path into a new buffer. */
 enum lesion_status lesion_raw_read_range(const char *path, int64_t offset,
 					 int64_t nbytes, void **out,

@@ -173,13 +173,13 @@ static void add_warning(struct lesion_volume *vol, const char *fmt, ...)
 }
 
 /* niftilib's name of a datatype code, or NULL for codes NIfTI does not
- * define (it says "DT_UNKNOWN" or "**ILLEGAL**" for those). */
+ * define (it says "UNKNOWN" or "**ILLEGAL**" for those). */
 static const char *niftilib_datatype_name(int datatype)
 {
 	pthread_once(&quiet_once, make_niftilib_quiet);
 	/* not nifti_is_valid_datatype(): it says no to DT_BINARY, a real code */
 	const char *n = nifti_datatype_string(datatype);
-	if (!n || strcmp(n, "DT_UNKNOWN") == 0 || strchr(n, '*'))
+	if (!n || datatype == DT_UNKNOWN || strchr(n, '*'))
 		return NULL;
 	return n;
 }
@@ -219,7 +219,9 @@ static enum lesion_status validate_dims(const char *path, const int64_t dim[8],
 				path);
 	}
 	int size = lesion_dtype_size(datatype);
-	if (size == 0 && !lenient)
+	/* even a lenient open refuses codes niftilib does not know: it would
+	 * print its own error and give up */
+	if (size == 0 && (!lenient || !nifti_is_valid_datatype(datatype)))
 		return datatype_error(path, datatype, err);
 	if (size > 0 && bitpix != size * 8)
 		return lesion_error_set(err, LESION_ERR_INPUT,
