@@ -189,9 +189,9 @@ const struct cli_command cmd_evaluate = {
 		&evaluate_group, &cli_group_segmentation, &cli_group_output,
 		&cli_group_threads, &cli_group_general, NULL},
 	.examples = (const char *const[]){
-		"lesionvol evaluate --zthr 2 --min-voxels 20 "
-		"sample_data/sub-01/ses-01/anat/sub-01_ses-01_FLAIR.nii.gz "
-		"sample_data/sub-01/ses-01/anat/sub-01_ses-01_label-lesion_mask.nii.gz",
+		"lesionvol evaluate --zthr 3 --min-voxels 5 "
+		"sample_data/sub-03/ses-01/anat/sub-03_ses-01_FLAIR.nii.gz "
+		"sample_data/sub-03/ses-01/anat/sub-03_ses-01_label-lesion_mask.nii.gz",
 		"lesionvol evaluate --format json "
 		"sample_data/sub-01/ses-02/anat/sub-01_ses-02_label-lesion_mask.nii.gz "
 		"sample_data/sub-01/ses-01/anat/sub-01_ses-01_label-lesion_mask.nii.gz",

@@ -82,3 +82,31 @@ cJSON *cli_regions_json(const struct lesion_atlas *atlas, const struct lesion_vo
 	free(loads);
 	return rows;
 }
+
+int cli_regions_add(cJSON *summary, const struct lesion_atlas *atlas,
+		    const struct cli_args *args, const struct lesion_volume *image,
+		    const uint8_t *mask)
+{
+	struct lesion_error err;
+	double outside = 0.0;
+	cJSON *rows = cli_regions_json(atlas, image, mask, cli_flag(args, "all-regions"), 0,
+				       &outside, &err);
+	if (!rows)
+		return cli_error(&err);
+	cli_json_add_number(summary, "outside_atlas_mm3", outside);
+	cJSON_AddItemToObject(summary, "regions", rows);
+	return 0;
+}
+
+void cli_regions_print(FILE *f, const cJSON *summary)
+{
+	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(summary, "regions");
+	if (!cJSON_IsArray(rows))
+		return;
+	if (!cJSON_GetArraySize(rows)) {
+		fprintf(f, "\nregions: the lesion touches no atlas region\n");
+		return;
+	}
+	fprintf(f, "\nregions (lesion load per atlas region):\n");
+	cli_write_rows(f, CLI_FORMAT_TABLE, cli_region_columns, rows, 1);
+}

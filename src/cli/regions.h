@@ -4,6 +4,7 @@
 #define LESIONVOL_CLI_REGIONS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cJSON.h>
 
@@ -34,6 +35,19 @@ int cli_atlas_from_args(const struct cli_args *args, struct lesion_atlas **atlas
 cJSON *cli_regions_json(const struct lesion_atlas *atlas, const struct lesion_volume *image,
 			const uint8_t *mask, int all, int with_image, double *outside_mm3,
 			struct lesion_error *err);
+
+/*
+ * cli_regions_add() - add "outside_atlas_mm3" and "regions" (the rows of
+ * cli_regions_json(), --all-regions honoured) to @summary, for commands that
+ * take --atlas. Returns 0, or the exit code after printing the error.
+ */
+int cli_regions_add(cJSON *summary, const struct lesion_atlas *atlas,
+		    const struct cli_args *args, const struct lesion_volume *image,
+		    const uint8_t *mask);
+
+/* cli_regions_print() - the "regions" of @summary as a table section;
+ * nothing when it has none. */
+void cli_regions_print(FILE *f, const cJSON *summary);
 
 /* The columns of cli_regions_json()'s rows, with or without "image". */
 extern const char *const cli_region_columns[];

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""oracle.atlas: lesion load per atlas region (`lesionvol regions`) equals
+"""oracle.atlas: lesion load per atlas region (`lesionvol regions`, and
+`lesionvol measure --atlas`) equals
 numpy's on real MNI-space lesion masks and the real atlases of Debian's
 mricron-data, taken on their own grids (nothing is resampled):
 
@@ -130,6 +131,29 @@ class Atlas(unittest.TestCase):
         root = lvtest.realdata("soop/NIfTI")
         for s in ("1", "16", "35"):
             self.check(os.path.join(root, "bwsrsub-%s_lesion.nii.gz" % s), jhu, names, tsv)
+
+    def test_measure_with_atlas_reports_the_same_regions(self):
+        aal, names_path = template("aal.nii.gz"), template("aal.nii.txt")
+        image = os.path.join(lvtest.realdata("lesymap/inst/extdata/lesions"),
+                             "Subject_004.nii.gz")
+        rc, out, err = lvtest.run(["measure", image, "--atlas", aal, "--atlas-names",
+                                   names_path, "--format", "json", "--quiet"])
+        self.assertEqual(rc, 0, err)
+        got = json.loads(out)
+        summary, rows = expected(image, aal, mricron_names(names_path), False)
+        self.assertEqual(got["outside_atlas_mm3"], summary["outside_atlas_mm3"])
+        self.assertEqual(len(got["regions"]), len(rows))
+        for g, w in zip(got["regions"], rows):
+            for key, value in w.items():
+                if isinstance(value, float):
+                    self.assertAlmostEqual(g[key], value, delta=1e-15, msg=key)
+                else:
+                    self.assertEqual(g[key], value, key)
+        rc, out, err = lvtest.run(["measure", image, "--atlas", template("jhu189.nii.gz")])
+        self.assertEqual(rc, 1, err)
+        self.assertIn("not on the grid", err)
+        rc, out, err = lvtest.run(["measure", image, "--atlas-names", names_path])
+        self.assertEqual(rc, 2, err)
 
     def test_tsv_and_csv_have_a_row_per_image_and_region(self):
         aal, names_path = template("aal.nii.gz"), template("aal.nii.txt")
