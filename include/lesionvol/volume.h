@@ -143,6 +143,39 @@ enum lesion_status lesion_volume_load(struct lesion_volume *vol, int64_t index,
 				      struct lesion_error *err);
 
 /*
+ * lesion_volume_check() - whether a volume opened with LESION_OPEN_LENIENT
+ * can be measured: a scalar datatype, a voxel file beside a .hdr, a finite
+ * non-zero voxel size. Returns LESION_OK, or LESION_ERR_INPUT with the
+ * message a strict open or load would give. Thread safe.
+ */
+enum lesion_status lesion_volume_check(const struct lesion_volume *vol,
+				       struct lesion_error *err);
+
+/*
+ * lesion_ready_fn - told by lesion_volume_load_progressive() that voxels
+ * [0, @n_ready) of the volume's data are final.
+ */
+typedef void (*lesion_ready_fn)(void *ctx, int64_t n_ready);
+
+/*
+ * lesion_volume_load_progressive() - lesion_volume_load(), calling @ready
+ * (may be NULL) as the voxels arrive, so a caller can work on the start of
+ * an image while the rest is still being read: each call reports a longer
+ * prefix of @vol->data (native byte order, final), the last one all
+ * n_voxels. @vol->data is allocated before the first call and does not move.
+ * @ready runs on the calling thread, between reads; a .nii.gz is inflated
+ * by ISA-L a few megabytes at a time, a .nii read in 8 MiB pieces, anything
+ * unusual loaded whole and reported once. Errors and their messages are
+ * lesion_volume_load()'s; after an error @ready may have seen a prefix,
+ * which the caller must discard (@vol->data is freed with the volume).
+ * Thread safe for distinct volumes.
+ */
+enum lesion_status lesion_volume_load_progressive(struct lesion_volume *vol,
+						  int64_t index,
+						  lesion_ready_fn ready, void *ctx,
+						  struct lesion_error *err);
+
+/*
  * lesion_volume_read() - lesion_volume_open() then lesion_volume_load(), for
  * a scalar image with a usable voxel size.
  */
@@ -200,6 +233,13 @@ enum lesion_status lesion_volume_write_like(const struct lesion_volume *like,
 
 /* lesion_dtype_name() - "uint8", "int16", ... or NULL for unsupported codes. */
 const char *lesion_dtype_name(int datatype);
+
+/*
+ * lesion_datatype_label() - a name for any NIfTI datatype code, for messages:
+ * "uint8"... for supported types, niftilib's name ("RGB24", "COMPLEX64")
+ * for the others, "unknown" for codes NIfTI does not define.
+ */
+const char *lesion_datatype_label(int datatype);
 
 /* lesion_dtype_size() - bytes per voxel of a supported @dtype, else 0. */
 int lesion_dtype_size(int datatype);

@@ -177,6 +177,9 @@ cJSON *cli_component_json(const char *image, const struct lesion_component *c,
 /* The commands (one file each). */
 extern const struct cli_command cmd_info;
 extern const struct cli_command cmd_measure;
+extern const struct cli_command cmd_change;
+extern const struct cli_command cmd_quicklook;
+extern const struct cli_command cmd_simulate;
 extern const struct cli_command *const cli_commands[];
 
 #endif

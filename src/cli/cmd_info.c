@@ -11,11 +11,44 @@ static const char *const info_fields[] = {
 	"path", "format", "compressed", "datatype", "dims", "n_volumes",
 	"voxel_size_mm", "spatial_units", "voxel_volume_mm3", "scl_slope",
 	"scl_inter", "scaled", "orientation", "world_source", "qform_code",
-	"sform_code", "min", "max", "mean", "nonzero_voxels", "nan_voxels",
-	"warnings", NULL,
+	"sform_code", "volume", "min", "max", "mean", "sum", "nonzero_voxels",
+	"nan_voxels", "inf_voxels", "warnings", NULL,
 };
 
-static cJSON *describe(const struct lesion_volume *v,
+/* Value statistics of volume @index, or of every volume when @index < 0
+ * (volumes taken in file order, so the sum does not depend on threads). */
+static enum lesion_status volume_stats(struct lesion_volume *v, int64_t index,
+				       struct lesion_value_stats *s,
+				       struct lesion_error *err)
+{
+	int64_t first = index < 0 ? 0 : index;
+	int64_t last = index < 0 ? v->n_volumes - 1 : index;
+	memset(s, 0, sizeof(*s));
+	s->min = INFINITY;
+	s->max = -INFINITY;
+	for (int64_t i = first; i <= last; i++) {
+		struct lesion_value_stats one;
+		enum lesion_status st = lesion_volume_load(v, i, err);
+		if (st)
+			return st;
+		lesion_volume_stats(v, &one);
+		s->n_finite += one.n_finite;
+		s->n_nan += one.n_nan;
+		s->n_inf += one.n_inf;
+		s->n_nonzero += one.n_nonzero;
+		s->sum += one.sum;
+		if (one.n_finite) {
+			s->min = fmin(s->min, one.min);
+			s->max = fmax(s->max, one.max);
+		}
+	}
+	if (!s->n_finite)
+		s->min = s->max = NAN;
+	s->mean = s->n_finite ? s->sum / (double)s->n_finite : NAN;
+	return LESION_OK;
+}
+
+static cJSON *describe(const struct lesion_volume *v, int64_t index,
 		       const struct lesion_value_stats *s)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -23,9 +56,10 @@ static cJSON *describe(const struct lesion_volume *v,
 	cJSON_AddStringToObject(o, "format", lesion_format_name(v->format));
 	cJSON_AddBoolToObject(o, "compressed", v->gzipped);
 	const char *dt = lesion_dtype_name(v->raw_datatype);
-	char dtbuf[32];
+	char dtbuf[64];
 	if (!dt) {
-		snprintf(dtbuf, sizeof(dtbuf), "unsupported (code %d)", v->raw_datatype);
+		snprintf(dtbuf, sizeof(dtbuf), "unsupported: %s (code %d)",
+			 lesion_datatype_label(v->raw_datatype), v->raw_datatype);
 		dt = dtbuf;
 	}
 	cJSON_AddStringToObject(o, "datatype", dt);
@@ -42,13 +76,27 @@ static cJSON *describe(const struct lesion_volume *v,
 	cJSON_AddBoolToObject(o, "scaled", v->scaled);
 	cJSON_AddStringToObject(o, "orientation", v->geom.orientation);
 	cJSON_AddStringToObject(o, "world_source", v->geom.world_source);
+	cJSON *m = cJSON_CreateArray();
+	for (int r = 0; r < 4; r++) {
+		cJSON *row = cJSON_CreateArray();
+		for (int c = 0; c < 4; c++)
+			cJSON_AddItemToArray(row, cli_json_number(v->geom.vox_to_world[r][c]));
+		cJSON_AddItemToArray(m, row);
+	}
+	cJSON_AddItemToObject(o, "vox_to_world", m);
 	cJSON_AddNumberToObject(o, "qform_code", v->geom.qform_code);
 	cJSON_AddNumberToObject(o, "sform_code", v->geom.sform_code);
+	if (index >= 0)
+		cJSON_AddNumberToObject(o, "volume", (double)index);
+	else
+		cJSON_AddStringToObject(o, "volume", "all");
 	cli_json_add_number(o, "min", s ? s->min : NAN);
 	cli_json_add_number(o, "max", s ? s->max : NAN);
 	cli_json_add_number(o, "mean", s ? s->mean : NAN);
+	cli_json_add_number(o, "sum", s ? s->sum : NAN);
 	cli_json_add_number(o, "nonzero_voxels", s ? (double)s->n_nonzero : NAN);
 	cli_json_add_number(o, "nan_voxels", s ? (double)s->n_nan : NAN);
+	cli_json_add_number(o, "inf_voxels", s ? (double)s->n_inf : NAN);
 	cJSON *w = cJSON_CreateArray();
 	for (int i = 0; i < v->n_warnings; i++)
 		cJSON_AddItemToArray(w, cJSON_CreateString(v->warnings[i]));
@@ -72,20 +120,24 @@ static int run_info(const struct cli_command *cmd, struct cli_args *args)
 		struct lesion_volume *v = NULL;
 		enum lesion_status st = lesion_volume_open(path, LESION_OPEN_LENIENT, &v, &err);
 		if (st) {
-			worst = worst ? worst : cli_error(&err);
-			if (worst != (int)st)
-				cli_error(&err);
+			cli_error(&err);
+			worst = worst ? worst : (int)st;
 			continue;
 		}
+		/* a 4D image without --volume: statistics over every volume */
+		int64_t index = cli_given(args, "volume") ? cli_int(args, "volume")
+			      : v->n_volumes > 1 ? -1 : 0;
 		struct lesion_value_stats stats;
 		int have_stats = 0;
-		int64_t index = cli_given(args, "volume") ? cli_int(args, "volume") : 0;
-		st = lesion_volume_load(v, index, &err);
-		if (st == LESION_OK) {
-			lesion_volume_stats(v, &stats);
+		st = lesion_volume_check(v, &err);
+		if (st == LESION_OK && v->bytes_per_voxel > 0)
+			st = volume_stats(v, index, &stats, &err);
+		else if (v->bytes_per_voxel > 0 && v->data_path &&
+			 volume_stats(v, index, &stats, NULL) == LESION_OK)
+			have_stats = 1; /* e.g. zero pixdim: values are still worth seeing */
+		if (st == LESION_OK)
 			have_stats = 1;
-		}
-		cJSON *o = describe(v, have_stats ? &stats : NULL);
+		cJSON *o = describe(v, index, have_stats ? &stats : NULL);
 		if (fmt == CLI_FORMAT_TABLE) {
 			if (i)
 				fputc('\n', out.f);
@@ -111,8 +163,8 @@ static int run_info(const struct cli_command *cmd, struct cli_args *args)
 }
 
 static const struct cli_option info_options[] = {
-	{"volume", 0, CLI_INT, "N", "which volume's values to summarise (0-based)",
-	 NULL, 0, 1e12, "0"},
+	{"volume", 0, CLI_INT, "N", "summarise the values of volume N (0-based) of a "
+	 "4D image; without it, the values of every volume", NULL, 0, 1e12},
 	{NULL},
 };
 static const struct cli_option_group info_group = {"Info", info_options};
@@ -124,11 +176,14 @@ const struct cli_command cmd_info = {
 	.description =
 		"Reads each image exactly as named (never a sibling with another "
 		"extension) and prints its format, datatype, dimensions, voxel size and "
-		"units, voxel volume, scaling, orientation, qform/sform codes, the range "
-		"of its scaled values and the number of NaN voxels. Suspicious headers "
-		"(qform and sform disagreeing, unknown units, zero voxel sizes) are "
-		"flagged in the warnings field and on stderr. An image whose voxels "
-		"cannot be read still has its header printed; the exit code is then 1.",
+		"units, voxel volume, scaling, orientation, qform/sform codes, the range, "
+		"mean and sum of its scaled values and the number of NaN voxels. "
+		"Suspicious headers (qform and sform disagreeing, unknown units, "
+		"vox_offset 0, an ignored scale factor) are flagged in the warnings "
+		"field and on stderr. An image that other commands would refuse "
+		"(unsupported datatype, missing .img, zero or NaN voxel size, unreadable "
+		"voxels) still has what can be read printed, and the exit code is 1: "
+		"`lesionvol info IMAGE` succeeds exactly when the image can be measured.",
 	.min_args = 1,
 	.max_args = -1,
 	.groups = (const struct cli_option_group *const[]){

@@ -9,6 +9,9 @@
 const struct cli_command *const cli_commands[] = {
 	&cmd_info,
 	&cmd_measure,
+	&cmd_change,
+	&cmd_quicklook,
+	&cmd_simulate,
 	NULL,
 };
 

@@ -102,33 +102,36 @@ static void put_field(FILE *f, enum cli_format fmt, const char *text)
 	fputs(text, f);
 }
 
-/* cJSON prints 15 significant digits whenever they read back approximately;
- * SPEC.md wants numbers that read back exactly, so they become raw text. */
-static void exact_numbers(cJSON *node)
+/*
+ * cJSON prints a number with 15 digits whenever that reads back within an
+ * epsilon of it, which is not exactly: numbers become raw text written by
+ * cli_format_number() first, so every one reads back to the same double.
+ */
+static void make_numbers_exact(cJSON *item)
 {
-	for (cJSON *c = node->child; c; c = c->next) {
-		if (cJSON_IsNumber(c)) {
-			char buf[64] = "null";
-			if (isfinite(c->valuedouble))
-				cli_format_number(c->valuedouble, buf, sizeof(buf));
-			char *raw = strdup(buf);
-			if (!raw)
-				continue;
-			c->type = cJSON_Raw | (c->type & cJSON_StringIsConst);
-			c->valuestring = raw;
-		} else {
-			exact_numbers(c);
+	for (; item; item = item->next) {
+		if (cJSON_IsNumber(item)) {
+			char buf[64];
+			if (isfinite(item->valuedouble))
+				cli_format_number(item->valuedouble, buf, sizeof(buf));
+			else
+				snprintf(buf, sizeof(buf), "null");
+			char *text = cJSON_malloc(strlen(buf) + 1);
+			if (!text)
+				continue; /* stays a number, printed by cJSON */
+			memcpy(text, buf, strlen(buf) + 1);
+			item->type = cJSON_Raw;
+			item->valuestring = text;
 		}
+		make_numbers_exact(item->child);
 	}
 }
 
 void cli_write_json(FILE *f, const cJSON *obj)
 {
 	cJSON *copy = cJSON_Duplicate(obj, 1);
-	if (!copy)
-		return;
-	exact_numbers(copy);
-	char *s = cJSON_Print(copy);
+	make_numbers_exact(copy); /* a duplicate has no siblings */
+	char *s = cJSON_Print(copy ? copy : obj);
 	if (s) {
 		fputs(s, f);
 		fputc('\n', f);
@@ -229,8 +232,22 @@ void cli_write_record(FILE *f, enum cli_format fmt, const cJSON *obj,
 			keyw = (int)strlen(columns[c]);
 	for (int c = 0; columns[c]; c++) {
 		char buf[1024];
-		cell_text(cJSON_GetObjectItemCaseSensitive(obj, columns[c]), 1, buf,
-			  sizeof(buf));
+		const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, columns[c]);
+		const cJSON *first = cJSON_IsArray(item) ? item->child : NULL;
+		if (first && cJSON_IsString(first)) {
+			/* a list of sentences (warnings): one per line */
+			const cJSON *e;
+			int k = 0;
+			cJSON_ArrayForEach(e, item)
+				fprintf(f, "%-*s  %s\n", keyw, k++ ? "" : columns[c],
+					cJSON_IsString(e) ? e->valuestring : "?");
+			continue;
+		}
+		if (cJSON_IsArray(item) && !first) {
+			fprintf(f, "%-*s  none\n", keyw, columns[c]);
+			continue;
+		}
+		cell_text(item, 1, buf, sizeof(buf));
 		fprintf(f, "%-*s  %s\n", keyw, columns[c], buf);
 	}
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -47,6 +48,9 @@ enum lesion_status lesion_gzip_read_file_prefix(const char *path, void *buf,
 	if (n < 0) {
 		int code;
 		const char *msg = gzerror(f, &code);
+		size_t plen = strlen(path); /* zlib puts the path first: say it once */
+		if (strncmp(msg, path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0)
+			msg += plen + 2;
 		enum lesion_status st = lesion_error_set(err, LESION_ERR_INPUT,
 			"unable to read '%s': corrupt gzip stream (%s)", path, msg);
 		gzclose(f);
@@ -55,6 +59,28 @@ enum lesion_status lesion_gzip_read_file_prefix(const char *path, void *buf,
 	gzclose(f);
 	r->n_out = (size_t)n;
 	return LESION_OK;
+}
+
+void *lesion_alloc_large(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+#ifdef MADV_HUGEPAGE
+	/*
+	 * A volume buffer is written once, front to back. In 4 KiB pages that
+	 * is one page fault per 4 KiB, and on a virtual machine a fault costs
+	 * more than inflating the page did (113 MB: 0.38 s of faults against
+	 * 0.10 s of inflate, bench/README.md); transparent huge pages map it
+	 * 2 MiB at a time. Only the page-aligned interior can be advised, and
+	 * the advice is only a hint: without THP nothing changes.
+	 */
+	if (p && size >= ((size_t)4 << 20)) {
+		uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+		uintptr_t b = ((uintptr_t)p + size) & ~(uintptr_t)4095;
+		if (b > a)
+			(void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+	}
+#endif
+	return p;
 }
 
 static enum lesion_status slurp(const char *path, unsigned char **buf,
@@ -73,7 +99,7 @@ static enum lesion_status slurp(const char *path, unsigned char **buf,
 		goto out;
 	}
 	*size = (size_t)sb.st_size;
-	*buf = malloc(*size ? *size : 1);
+	*buf = lesion_alloc_large(*size);
 	if (!*buf) {
 		st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory reading '%s'", path);
 		goto out;
@@ -109,7 +135,7 @@ enum lesion_status lesion_raw_read_range(const char *path, int64_t offset,
 	if (fd < 0)
 		return lesion_error_set(err, LESION_ERR_INPUT, "unable to read '%s': %s",
 					path, strerror(errno));
-	unsigned char *buf = malloc(nbytes ? (size_t)nbytes : 1);
+	unsigned char *buf = lesion_alloc_large((size_t)nbytes);
 	if (!buf) {
 		close(fd);
 		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory reading '%s'", path);
@@ -136,83 +162,177 @@ enum lesion_status lesion_raw_read_range(const char *path, int64_t offset,
 	return LESION_OK;
 }
 
-/* Inflate [offset, offset+nbytes) through zlib, following concatenated members. */
-static enum lesion_status zlib_range(const char *path, const unsigned char *in,
-				     size_t in_size, int64_t offset, int64_t nbytes,
-				     unsigned char *out, struct lesion_error *err)
-{
+/*
+ * Where a zlib inflate of one gzip file stands: the compressed bytes, the
+ * stream state and how many inflated bytes it has produced, so that reading
+ * the volumes of a 4D image one after the other inflates the file once.
+ */
+struct lesion_gzip_cursor {
+	unsigned char *in;
+	size_t in_size;
+	size_t pos;        /* next byte of @in to give zlib */
 	z_stream zs;
+	int64_t out_pos;   /* inflated bytes produced so far */
+};
+
+void lesion_gzip_cursor_free(struct lesion_gzip_cursor *c)
+{
+	if (!c)
+		return;
+	inflateEnd(&c->zs);
+	free(c->in);
+	free(c);
+}
+
+/* A cursor at the start of @in (owned by the cursor from now on). */
+static struct lesion_gzip_cursor *cursor_new(unsigned char *in, size_t in_size)
+{
+	struct lesion_gzip_cursor *c = calloc(1, sizeof(*c));
+	if (!c || inflateInit2(&c->zs, 16 + MAX_WBITS) != Z_OK) {
+		free(c);
+		free(in);
+		return NULL;
+	}
+	c->in = in;
+	c->in_size = in_size;
+	return c;
+}
+
+/*
+ * Inflate [offset, offset+nbytes) from cursor @c (which must not be past
+ * @offset) through zlib, following concatenated members, into a new buffer
+ * *@out that grows with what the stream really holds: a header that claims
+ * more than is there costs no more memory than the data that is there.
+ */
+static enum lesion_status zlib_range(const char *path, struct lesion_gzip_cursor *c,
+				     int64_t offset, int64_t nbytes,
+				     unsigned char **out, struct lesion_error *err)
+{
 	unsigned char scratch[1 << 16];
-	int64_t skipped = 0, produced = 0;
-	memset(&zs, 0, sizeof(zs));
-	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
-		return lesion_error_set(err, LESION_ERR_INTERNAL, "zlib init failed");
-	size_t pos = 0;
+	int64_t produced = 0;
+	int64_t cap = nbytes;
+	unsigned char *buf = NULL;
 	enum lesion_status st = LESION_OK;
+	z_stream *zs = &c->zs;
+
+	*out = NULL;
+	if (cap > (INT64_C(1) << 24) && (uint64_t)cap / 8 > c->in_size)
+		cap = (int64_t)c->in_size * 8 > (INT64_C(1) << 24) ? (int64_t)c->in_size * 8
+								  : (INT64_C(1) << 24);
+	buf = lesion_alloc_large((size_t)cap);
+	if (!buf)
+		return lesion_error_set(err, LESION_ERR_INTERNAL,
+					"out of memory reading '%s'", path);
 	while (produced < nbytes) {
-		size_t chunk = in_size - pos > (1u << 30) ? (1u << 30) : in_size - pos;
-		zs.next_in = (unsigned char *)in + pos;
-		zs.avail_in = (uInt)chunk;
-		if (skipped < offset) {
-			int64_t want = offset - skipped;
-			zs.next_out = scratch;
-			zs.avail_out = want < (int64_t)sizeof(scratch) ? (uInt)want : sizeof(scratch);
-		} else {
-			int64_t want = nbytes - produced;
-			zs.next_out = out + produced;
-			zs.avail_out = want > (1 << 30) ? (1u << 30) : (uInt)want;
+		int skipping = c->out_pos < offset;
+		if (!skipping && produced == cap) {
+			int64_t ncap = cap > nbytes / 2 ? nbytes : cap * 2;
+			unsigned char *nb = realloc(buf, (size_t)ncap);
+			if (!nb) {
+				st = lesion_error_set(err, LESION_ERR_INTERNAL,
+						      "out of memory reading '%s'", path);
+				goto out;
+			}
+			buf = nb;
+			cap = ncap;
 		}
-		uInt out_before = zs.avail_out;
-		int rc = inflate(&zs, Z_NO_FLUSH);
-		size_t used = chunk - zs.avail_in;
-		pos += used;
-		int64_t made = out_before - zs.avail_out;
-		if (skipped < offset)
-			skipped += made;
-		else
+		size_t chunk = c->in_size - c->pos > (1u << 30) ? (1u << 30) : c->in_size - c->pos;
+		zs->next_in = c->in + c->pos;
+		zs->avail_in = (uInt)chunk;
+		if (skipping) {
+			int64_t want = offset - c->out_pos;
+			zs->next_out = scratch;
+			zs->avail_out = want < (int64_t)sizeof(scratch) ? (uInt)want : sizeof(scratch);
+		} else {
+			int64_t want = cap - produced;
+			zs->next_out = buf + produced;
+			zs->avail_out = want > (1 << 30) ? (1u << 30) : (uInt)want;
+		}
+		uInt out_before = zs->avail_out;
+		int rc = inflate(zs, Z_NO_FLUSH);
+		size_t used = chunk - zs->avail_in;
+		c->pos += used;
+		int64_t made = out_before - zs->avail_out;
+		c->out_pos += made;
+		if (!skipping)
 			produced += made;
 		if (rc == Z_STREAM_END) {
-			if (pos >= in_size || in[pos] != 0x1f)
+			if (c->pos >= c->in_size || c->in[c->pos] != 0x1f)
 				break;
-			inflateReset(&zs); /* another gzip member follows */
+			inflateReset(zs); /* another gzip member follows */
 			continue;
 		}
 		if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_STREAM_ERROR) {
 			st = lesion_error_set(err, LESION_ERR_INPUT,
 				"unable to read '%s': corrupt gzip stream (%s)", path,
-				zs.msg ? zs.msg : "invalid data");
+				zs->msg ? zs->msg : "invalid data");
 			goto out;
 		}
 		if (rc == Z_MEM_ERROR) {
 			st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 			goto out;
 		}
-		if (used == 0 && made == 0 && pos >= in_size)
+		if (used == 0 && made == 0 && c->pos >= c->in_size)
 			break; /* input exhausted */
 	}
 	if (produced < nbytes)
 		st = lesion_error_set(err, LESION_ERR_INPUT,
 			"truncated data in '%s': the gzip stream ends after %lld of %lld bytes",
-			path, (long long)(skipped + produced), (long long)(offset + nbytes));
+			path, (long long)c->out_pos, (long long)(offset + nbytes));
 out:
-	inflateEnd(&zs);
-	return st;
+	if (st) {
+		free(buf);
+		return st;
+	}
+	*out = buf;
+	return LESION_OK;
+}
+
+/* ISIZE, the last field of a gzip member: its inflated size modulo 2^32. */
+static uint32_t gzip_trailer_size(const unsigned char *in, size_t in_size)
+{
+	if (in_size < 18)
+		return 0;
+	const unsigned char *p = in + in_size - 4;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
 }
 
 enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
 					  int64_t nbytes, int64_t stream_bytes,
+					  struct lesion_gzip_cursor **cursor,
 					  void **out, struct lesion_error *err)
 {
 	unsigned char *in = NULL, *buf = NULL;
 	size_t in_size = 0;
+	struct lesion_gzip_cursor *c = NULL;
+	enum lesion_status st = LESION_OK;
 	*out = NULL;
-	enum lesion_status st = slurp(path, &in, &in_size, err);
+
+	/* go on from where the last read of this file stopped */
+	if (cursor && *cursor && (*cursor)->out_pos <= offset) {
+		c = *cursor;
+		*cursor = NULL;
+		goto stream;
+	}
+	if (cursor) {
+		lesion_gzip_cursor_free(*cursor);
+		*cursor = NULL;
+	}
+	st = slurp(path, &in, &in_size, err);
 	if (st)
 		return st;
-	int whole = (offset + nbytes == stream_bytes);
+	/*
+	 * The fast path: one libdeflate call per member into a buffer sized by
+	 * the header, taken when the range is the whole stream (a 3D image, not
+	 * the last volume of a 4D one) and the gzip trailer agrees with the
+	 * header about the size, so a header that lies is never trusted with
+	 * an allocation; anything else streams through zlib.
+	 */
+	int whole = offset + nbytes == stream_bytes && offset <= nbytes &&
+		    gzip_trailer_size(in, in_size) == (uint32_t)stream_bytes;
 	if (whole) {
-		/* one libdeflate call per member into a buffer sized by the header */
-		buf = malloc(stream_bytes ? (size_t)stream_bytes : 1);
+		buf = lesion_alloc_large((size_t)stream_bytes);
 		if (!buf) {
 			st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory reading '%s'", path);
 			goto out;
@@ -250,16 +370,23 @@ enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
 		free(buf);
 		buf = NULL;
 	}
-	buf = malloc(nbytes ? (size_t)nbytes : 1);
-	if (!buf) {
-		st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory reading '%s'", path);
+	c = cursor_new(in, in_size);
+	in = NULL;
+	if (!c) {
+		st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	st = zlib_range(path, in, in_size, offset, nbytes, buf, err);
+stream:
+	st = zlib_range(path, c, offset, nbytes, &buf, err);
 	if (!st) {
 		*out = buf;
 		buf = NULL;
 	}
+	if (cursor && !st)
+		*cursor = c; /* kept for the next volume */
+	else
+		lesion_gzip_cursor_free(c);
+	c = NULL;
 out:
 	free(in);
 	free(buf);

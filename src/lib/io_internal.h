@@ -25,19 +25,42 @@ enum lesion_status lesion_gzip_read_file_prefix(const char *path, void *buf,
 						struct lesion_inflate_result *r,
 						struct lesion_error *err);
 
+/*
+ * lesion_alloc_large() - malloc(@size) (at least 1 byte) for a buffer that
+ * will be filled front to back, with transparent huge pages asked for when
+ * it is large. Free with free(). NULL when out of memory.
+ */
+void *lesion_alloc_large(size_t size);
+
 /* lesion_raw_read_range() - @nbytes at @offset of @path into a new buffer. */
 enum lesion_status lesion_raw_read_range(const char *path, int64_t offset,
 					 int64_t nbytes, void **out,
 					 struct lesion_error *err);
 
+/* A resumable zlib inflate of one gzip file (see lesion_gzip_read_range()). */
+struct lesion_gzip_cursor;
+
+/* lesion_gzip_cursor_free() - free @c and what it holds; NULL is a no-op. */
+void lesion_gzip_cursor_free(struct lesion_gzip_cursor *c);
+
 /*
  * lesion_gzip_read_range() - inflated bytes [@offset, @offset + @nbytes) of the
  * gzip file @path into a new buffer. @stream_bytes is the inflated size the
- * header promises (vox_offset + all volumes); a 3D image is inflated in one
- * libdeflate call, anything else streams through zlib.
+ * header promises (vox_offset + all volumes). A 3D image whose gzip trailer
+ * agrees with that size is inflated in one libdeflate call into a buffer of
+ * @stream_bytes; anything else (one volume of a 4D image, multi-member
+ * streams, a trailer that disagrees) streams through zlib into a buffer that
+ * grows with what the stream really holds. Memory: the compressed file plus
+ * the output, never more than the stream can fill.
+ *
+ * @cursor (may be NULL) keeps the zlib stream between calls: a later range
+ * of the same file continues from where this one ended instead of inflating
+ * the file from its start again, so reading every volume of a 4D image in
+ * order costs one inflate. Free it with lesion_gzip_cursor_free().
  */
 enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
 					  int64_t nbytes, int64_t stream_bytes,
+					  struct lesion_gzip_cursor **cursor,
 					  void **out, struct lesion_error *err);
 
 /*

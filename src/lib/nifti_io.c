@@ -18,6 +18,7 @@
 /* The parsed header, kept so outputs can be written with the same geometry. */
 struct lesion_header {
 	nifti_image *nim; /* header fields only, nim->data stays NULL */
+	struct lesion_gzip_cursor *gz; /* where the last volume read ended */
 };
 
 static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
@@ -171,6 +172,31 @@ static void add_warning(struct lesion_volume *vol, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* niftilib's name of a datatype code, or NULL for codes NIfTI does not
+ * define (it says "UNKNOWN" or "**ILLEGAL**" for those). */
+static const char *niftilib_datatype_name(int datatype)
+{
+	pthread_once(&quiet_once, make_niftilib_quiet);
+	/* not nifti_is_valid_datatype(): it says no to DT_BINARY, a real code */
+	const char *n = nifti_datatype_string(datatype);
+	if (!n || datatype == DT_UNKNOWN || strchr(n, '*'))
+		return NULL;
+	return n;
+}
+
+static enum lesion_status datatype_error(const char *path, int datatype,
+				       struct lesion_error *err)
+{
+	const char *name = niftilib_datatype_name(datatype);
+	if (!name)
+		return lesion_error_set(err, LESION_ERR_INPUT,
+			"unsupported datatype in '%s': unknown code %d", path, datatype);
+	return lesion_error_set(err, LESION_ERR_INPUT,
+		"unsupported datatype in '%s': %s (code %d) is not a scalar type; "
+		"lesionvol reads uint8, int8, int16, uint16, int32, uint32, int64, "
+		"uint64, float32 and float64", path, name, datatype);
+}
+
 /* Header checks done on raw fields, before niftilib or malloc trust them. */
 static enum lesion_status validate_dims(const char *path, const int64_t dim[8],
 					int datatype, int bitpix,
@@ -193,26 +219,42 @@ static enum lesion_status validate_dims(const char *path, const int64_t dim[8],
 				path);
 	}
 	int size = lesion_dtype_size(datatype);
-	if (size == 0 && !lenient) {
-		const char *name = nifti_datatype_string(datatype);
-		if (!name || strcmp(name, "DT_UNKNOWN") == 0)
-			return lesion_error_set(err, LESION_ERR_INPUT,
-				"unsupported datatype in '%s': unknown code %d", path, datatype);
-		return lesion_error_set(err, LESION_ERR_INPUT,
-			"unsupported datatype in '%s': %s (code %d) is not a scalar type; "
-			"lesionvol reads uint8, int8, int16, uint16, int32, uint32, int64, "
-			"uint64, float32 and float64", path, name, datatype);
-	}
+	/* even a lenient open refuses codes niftilib does not know: it would
+	 * print its own error and give up */
+	if (size == 0 && (!lenient || !nifti_is_valid_datatype(datatype)))
+		return datatype_error(path, datatype, err);
 	if (size > 0 && bitpix != size * 8)
 		return lesion_error_set(err, LESION_ERR_INPUT,
 			"invalid header in '%s': bitpix %d disagrees with datatype %s (%d bits)",
 			path, bitpix, lesion_dtype_name(datatype), size * 8);
 	int64_t min_off = pair ? 0 : (version == 2 ? 544 : 352);
-	if (vox_offset < min_off && !(vox_offset == 0 && !pair && version == 1 && lenient))
+	/* 0 in a single file is read as "right after the header" (see below) */
+	if (vox_offset < min_off && !(vox_offset == 0 && !pair))
 		return lesion_error_set(err, LESION_ERR_INPUT,
 			"invalid header in '%s': vox_offset %lld is before the end of the header (%lld)",
 			path, (long long)vox_offset, (long long)min_off);
 	return LESION_OK;
+}
+
+/*
+ * niftilib builds the qform with a voxel size of 1 wherever pixdim is not
+ * positive; SPEC.md counts a negative pixdim by its absolute value, so the
+ * qform is rebuilt from the quaternion with |pixdim|.
+ */
+static void fix_qform(nifti_image *nim, const double pixdim[8])
+{
+	if (nim->qform_code <= 0)
+		return;
+	double d[3];
+	for (int i = 0; i < 3; i++) {
+		d[i] = fabs(pixdim[i + 1]);
+		if (!isfinite(d[i]) || d[i] == 0.0)
+			d[i] = 1.0;
+	}
+	nim->qto_xyz = nifti_quatern_to_dmat44(nim->quatern_b, nim->quatern_c,
+		nim->quatern_d, nim->qoffset_x, nim->qoffset_y, nim->qoffset_z,
+		d[0], d[1], d[2], nim->qfac);
+	nim->qto_ijk = nifti_dmat44_inverse(nim->qto_xyz);
 }
 
 static void copy_mat(double dst[4][4], const nifti_dmat44 *src)
@@ -287,7 +329,8 @@ static void fill_geometry(struct lesion_volume *vol, const nifti_image *nim,
 			m.m[r][c] = g->vox_to_world[r][c];
 	int ic, jc, kc;
 	nifti_dmat44_to_orientation(m, &ic, &jc, &kc);
-	static const char code[] = "?RLPAIS";
+	/* niftilib's codes name the direction an axis points to: L2R is 'R' */
+	static const char code[] = "?RLAPSI";
 	g->orientation[0] = code[(ic >= 1 && ic <= 6) ? ic : 0];
 	g->orientation[1] = code[(jc >= 1 && jc <= 6) ? jc : 0];
 	g->orientation[2] = code[(kc >= 1 && kc <= 6) ? kc : 0];
@@ -324,6 +367,30 @@ static void fill_geometry(struct lesion_volume *vol, const nifti_image *nim,
 		add_warning(vol, "field of view is only %.3g mm: if this is a rodent "
 			    "scan stored with x10 voxel sizes, volumes are 1000x too large",
 			    fov_max);
+}
+
+/* CIFTI-2 keeps surface and parcel data in a NIfTI-2 container (intent
+ * codes 3000-3099): its "grid" is not a volume, so no volume can be measured. */
+static int is_cifti(const struct lesion_volume *vol)
+{
+	return vol->intent_code >= 3000 && vol->intent_code <= 3099;
+}
+
+static enum lesion_status cifti_error(const struct lesion_volume *vol,
+				      struct lesion_error *err)
+{
+	return lesion_error_set(err, LESION_ERR_INPUT,
+		"unable to read '%s': a CIFTI-2 file (intent code %d), not a volume image",
+		vol->path, vol->intent_code);
+}
+
+static enum lesion_status voxel_size_error(const struct lesion_volume *vol,
+					  const char *path, struct lesion_error *err)
+{
+	return lesion_error_set(err, LESION_ERR_INPUT,
+		"invalid header in '%s': voxel size pixdim[1..3] = %g, %g, %g "
+		"(zero or NaN); the voxel volume is unknown", path,
+		vol->pixdim[1], vol->pixdim[2], vol->pixdim[3]);
 }
 
 enum lesion_status lesion_volume_open(const char *path, int flags,
@@ -411,6 +478,8 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 	int64_t dim[8];
 	int datatype, bitpix;
 	int64_t vox_offset;
+	double raw_slope, raw_inter, spm_scale = 0.0;
+	int zero_offset = 0;
 	if (version == 1) {
 		nifti_1_header h;
 		memcpy(&h, raw, sizeof(h));
@@ -441,21 +510,38 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 		}
 		datatype = h.datatype;
 		bitpix = h.bitpix;
-		vox_offset = is_nifti ? (int64_t)h.vox_offset : (int64_t)h.vox_offset;
+		/* checked before the conversion, which is undefined out of range */
 		if (!isfinite(h.vox_offset) || h.vox_offset < 0 ||
-		    h.vox_offset != floorf(h.vox_offset)) {
+		    h.vox_offset != floorf(h.vox_offset) || h.vox_offset > 1e15f) {
 			st = lesion_error_set(err, LESION_ERR_INPUT,
 				"invalid header in '%s': vox_offset %g is not a non-negative whole number",
 				hdr_path, (double)h.vox_offset);
 			goto out;
 		}
+		vox_offset = (int64_t)h.vox_offset;
 		vol->xyzt_units = is_nifti ? h.xyzt_units : 0;
 		st = validate_dims(hdr_path, dim, datatype, bitpix, vox_offset, pair,
 				   1, lenient, err);
 		if (st)
 			goto out;
-		if (!is_nifti)
-			h.scl_slope = 0.0f; /* Analyze 7.5 files are unscaled (SPEC.md) */
+		/* niftilib replaces non-finite floats by 0; keep what the file says */
+		raw_slope = h.scl_slope;
+		raw_inter = h.scl_inter;
+		if (!is_nifti) {
+			/* Analyze 7.5 files are unscaled (SPEC.md); SPM kept a scale
+			 * factor in this slot (funused1), which is worth a word */
+			spm_scale = raw_slope;
+			raw_slope = 0.0;
+			raw_inter = 0.0;
+			h.scl_slope = 0.0f;
+			h.scl_inter = 0.0f;
+		}
+		if (lesion_dtype_size(datatype) == 0) {
+			/* niftilib prints "bad datatype" whatever its debug level;
+			 * it only keeps the geometry here, so give it a harmless one */
+			h.datatype = DT_UINT8;
+			h.bitpix = 8;
+		}
 		nim = nifti_convert_n1hdr2nim(h, hdr_path);
 	} else {
 		nifti_2_header h;
@@ -481,6 +567,12 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 				   2, lenient, err);
 		if (st)
 			goto out;
+		raw_slope = h.scl_slope;
+		raw_inter = h.scl_inter;
+		if (lesion_dtype_size(datatype) == 0) {
+			h.datatype = DT_UINT8; /* as above: keep niftilib quiet */
+			h.bitpix = 8;
+		}
 		nim = nifti_convert_n2hdr2nim(h, hdr_path);
 	}
 	if (!nim) {
@@ -488,8 +580,18 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 			"invalid header in '%s': niftilib rejected it", hdr_path);
 		goto out;
 	}
-	if (vol->format == LESION_FORMAT_NIFTI1 && vox_offset == 0)
-		vox_offset = 352; /* old writers left it 0; data follow the header */
+	if ((vol->format == LESION_FORMAT_NIFTI1 || vol->format == LESION_FORMAT_NIFTI2) &&
+	    vox_offset == 0) {
+		/* invalid in a single file, but old writers left it 0; niftilib
+		 * then reads from byte 348 and nibabel from byte 0: only the first
+		 * byte after header and extender is what the standard allows */
+		vox_offset = version == 1 ? 352 : 544;
+		zero_offset = vol->n_warnings + 1; /* which warning to amend below */
+		add_warning(vol, "vox_offset is 0, invalid in a single-file NIfTI-%d; "
+			    "the voxels are taken to start at byte %lld", version,
+			    (long long)vox_offset);
+	}
+	fix_qform(nim, vol->pixdim);
 
 	vol->path = strdup(path);
 	vol->data_path = img_path ? strdup(img_path) : NULL;
@@ -513,17 +615,24 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 		vol->n_volumes *= dim[i];
 	vol->vox_offset = vox_offset;
 	nifti_image *h = vol->header->nim;
-	vol->scl_slope = h->scl_slope;
-	vol->scl_inter = isfinite(h->scl_inter) ? h->scl_inter : 0.0;
-	vol->scaled = vol->format != LESION_FORMAT_ANALYZE && isfinite(h->scl_slope) &&
-		      h->scl_slope != 0.0 &&
-		      !(h->scl_slope == 1.0 && vol->scl_inter == 0.0);
+	/* SPEC.md: raw * scl_slope + scl_inter when the slope is finite and
+	 * non-zero; a non-finite scl_inter counts as 0 */
+	vol->scl_slope = raw_slope;
+	vol->scl_inter = isfinite(raw_inter) ? raw_inter : 0.0;
+	vol->scaled = vol->format != LESION_FORMAT_ANALYZE && isfinite(raw_slope) &&
+		      raw_slope != 0.0 &&
+		      !(raw_slope == 1.0 && vol->scl_inter == 0.0);
 	if (!vol->scaled) {
 		vol->scl_slope = 1.0;
 		vol->scl_inter = 0.0;
 	}
-	if (vol->format != LESION_FORMAT_ANALYZE && !isfinite(h->scl_slope))
-		add_warning(vol, "scl_slope is %g: values are used unscaled", h->scl_slope);
+	if (!isfinite(raw_slope))
+		add_warning(vol, "scl_slope is %g: values are used unscaled", raw_slope);
+	else if (vol->scaled && !isfinite(raw_inter))
+		add_warning(vol, "scl_inter is %g: taken as 0", raw_inter);
+	if (spm_scale != 0.0 && spm_scale != 1.0 && isfinite(spm_scale))
+		add_warning(vol, "the Analyze header holds an SPM scale factor (%g) in "
+			    "funused1; Analyze 7.5 files are read unscaled", spm_scale);
 	vol->cal_min = h->cal_min;
 	vol->cal_max = h->cal_max;
 	vol->intent_code = h->intent_code;
@@ -531,10 +640,11 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 	vol->descrip[80] = '\0';
 	fill_geometry(vol, h, lenient);
 	if (!lenient && !isfinite(vol->geom.voxel_volume_mm3)) {
-		st = lesion_error_set(err, LESION_ERR_INPUT,
-			"invalid header in '%s': voxel size pixdim[1..3] = %g, %g, %g "
-			"(zero or NaN); the voxel volume is unknown", hdr_path,
-			vol->pixdim[1], vol->pixdim[2], vol->pixdim[3]);
+		st = voxel_size_error(vol, hdr_path, err);
+		goto out;
+	}
+	if (!lenient && is_cifti(vol)) {
+		st = cifti_error(vol, err);
 		goto out;
 	}
 
@@ -552,6 +662,24 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 		    __builtin_add_overflow(data_bytes, vox_offset, &data_bytes)) {
 			st = lesion_error_set(err, LESION_ERR_INPUT,
 				"invalid header in '%s': data size overflows", hdr_path);
+			goto out;
+		}
+		if (zero_offset && !vol->gzipped && img_size == data_bytes - 4) {
+			/* no extender either: the voxels follow the 348/540 bytes */
+			vox_offset -= 4;
+			data_bytes -= 4;
+			vol->vox_offset = vox_offset;
+			if (zero_offset <= vol->n_warnings)
+				snprintf(vol->warnings[zero_offset - 1], LESION_WARNING_MAX,
+					 "vox_offset is 0, invalid in a single-file NIfTI-%d; "
+					 "the file holds the voxels right after the header, at "
+					 "byte %lld", version, (long long)vox_offset);
+		}
+		if (!vol->gzipped && vox_offset >= img_size && data_bytes > vox_offset) {
+			st = lesion_error_set(err, LESION_ERR_INPUT,
+				"invalid header in '%s': vox_offset %lld is past the end of "
+				"'%s' (%lld bytes)", hdr_path, (long long)vox_offset,
+				img_path, (long long)img_size);
 			goto out;
 		}
 		if (!vol->gzipped && data_bytes > img_size) {
@@ -581,19 +709,21 @@ out:
 	return LESION_OK;
 }
 
+static enum lesion_status no_image_error(const struct lesion_volume *vol,
+					struct lesion_error *err)
+{
+	return lesion_error_set(err, LESION_ERR_INPUT,
+		"unable to read '%s': no image file (.img or .img.gz) beside this header",
+		vol->path);
+}
+
 enum lesion_status lesion_volume_load(struct lesion_volume *vol, int64_t index,
 				      struct lesion_error *err)
 {
-	if (vol->bytes_per_voxel == 0) {
-		const char *name = nifti_datatype_string(vol->raw_datatype);
-		return lesion_error_set(err, LESION_ERR_INPUT,
-			"unsupported datatype in '%s': %s (code %d) is not a scalar type",
-			vol->path, name ? name : "unknown", vol->raw_datatype);
-	}
+	if (vol->bytes_per_voxel == 0)
+		return datatype_error(vol->path, vol->raw_datatype, err);
 	if (!vol->data_path)
-		return lesion_error_set(err, LESION_ERR_INPUT,
-			"unable to read '%s': no image file (.img or .img.gz) beside this header",
-			vol->path);
+		return no_image_error(vol, err);
 	if (index < 0) {
 		if (vol->n_volumes > 1)
 			return lesion_error_set(err, LESION_ERR_INPUT,
@@ -616,7 +746,8 @@ enum lesion_status lesion_volume_load(struct lesion_volume *vol, int64_t index,
 	enum lesion_status st;
 	if (vol->gzipped)
 		st = lesion_gzip_read_range(vol->data_path, offset, vol_bytes,
-			vol->vox_offset + vol->n_volumes * vol_bytes, &data, err);
+			vol->vox_offset + vol->n_volumes * vol_bytes,
+			vol->n_volumes > 1 ? &vol->header->gz : NULL, &data, err);
 	else
 		st = lesion_raw_read_range(vol->data_path, offset, vol_bytes, &data, err);
 	if (st)
@@ -628,11 +759,26 @@ enum lesion_status lesion_volume_load(struct lesion_volume *vol, int64_t index,
 	return LESION_OK;
 }
 
+enum lesion_status lesion_volume_check(const struct lesion_volume *vol,
+				       struct lesion_error *err)
+{
+	if (is_cifti(vol))
+		return cifti_error(vol, err);
+	if (vol->bytes_per_voxel == 0)
+		return datatype_error(vol->path, vol->raw_datatype, err);
+	if (!vol->data_path)
+		return no_image_error(vol, err);
+	if (!isfinite(vol->geom.voxel_volume_mm3))
+		return voxel_size_error(vol, vol->path, err);
+	return LESION_OK;
+}
+
 void lesion_volume_free(struct lesion_volume *vol)
 {
 	if (!vol)
 		return;
 	if (vol->header) {
+		lesion_gzip_cursor_free(vol->header->gz);
 		if (vol->header->nim)
 			nifti_image_free(vol->header->nim);
 		free(vol->header);
@@ -654,7 +800,8 @@ enum lesion_status lesion_volume_create(const int64_t dim[3],
 	int64_t n;
 	*out = NULL;
 	if (size == 0 || dim[0] < 1 || dim[1] < 1 || dim[2] < 1 ||
-	    __builtin_mul_overflow(dim[0] * dim[1], dim[2], &n) || n > (INT64_C(1) << 36))
+	    __builtin_mul_overflow(dim[0], dim[1], &n) ||
+	    __builtin_mul_overflow(n, dim[2], &n) || n > (INT64_C(1) << 36))
 		return lesion_error_set(err, LESION_ERR_USAGE,
 			"cannot create a %lldx%lldx%lld volume", (long long)dim[0],
 			(long long)dim[1], (long long)dim[2]);
@@ -813,12 +960,15 @@ const char *lesion_dtype_name(int datatype)
 	return NULL;
 }
 
-const char *lesion_datatype_describe(int datatype)
+const char *lesion_datatype_label(int datatype)
 {
 	const char *n = lesion_dtype_name(datatype);
-	if (n)
-		return n;
-	pthread_once(&quiet_once, make_niftilib_quiet);
-	n = nifti_datatype_string(datatype);
+	if (!n)
+		n = niftilib_datatype_name(datatype);
 	return n ? n : "unknown";
+}
+
+const char *lesion_datatype_describe(int datatype)
+{
+	return lesion_datatype_label(datatype);
 }

@@ -1,0 +1,98 @@
+#!/bin/sh
+# run.sh: the end-to-end commands under valgrind (memcheck) on real files and
+# on the generated broken inputs; fails on any leak, invalid access or use of
+# uninitialised memory.
+#
+#   tests/valgrind/run.sh [PATH/TO/lesionvol]     (default: build/lesionvol)
+#
+# Use a normal build (not -DLESIONVOL_SANITIZE=ON: ASan and valgrind exclude
+# each other). VALGRIND_EXTRA adds options (e.g. --track-origins=yes when
+# chasing an uninitialised read). Real data come from $LESIONVOL_REALDATA (default
+# ../shared/realdata); exit 77 when they are missing.
+set -u
+
+src=$(cd "$(dirname "$0")/../.." && pwd)
+prog=${1:-${LESIONVOL:-$src/build/lesionvol}}
+rd=${LESIONVOL_REALDATA:-$src/../shared/realdata}
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+
+command -v valgrind >/dev/null || { echo "SKIP: valgrind is not installed"; exit 77; }
+[ -x "$prog" ] || { echo "SKIP: no program at $prog"; exit 77; }
+[ -d "$rd/nibabel" ] || { echo "SKIP: no real data at $rd (set LESIONVOL_REALDATA)"; exit 77; }
+if strings "$prog" 2>/dev/null | grep -q __asan_init; then
+	echo "SKIP: $prog is an AddressSanitizer build; valgrind needs a normal one"
+	exit 77
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lesionvol-valgrind-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+failed=0
+runs=0
+
+# vg EXPECTED_RC ARGS...: run lesionvol ARGS under valgrind
+vg() {
+	want=$1
+	shift
+	runs=$((runs + 1))
+	log=$tmp/vg.$runs.log
+	# two OpenMP threads, so parallel regions are checked too
+	OMP_NUM_THREADS=2 valgrind --quiet --error-exitcode=99 --leak-check=full \
+		--show-leak-kinds=definite,indirect,possible \
+		--errors-for-leak-kinds=definite,indirect,possible \
+		${VALGRIND_EXTRA:-} --suppressions="$src/tests/valgrind/libgomp.supp" \
+		--log-file="$log" \
+		"$prog" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" = 99 ] || [ -s "$log" ] || [ "$rc" != "$want" ]; then
+		echo "FAIL (exit $rc, expected $want): lesionvol $*"
+		cat "$log" "$tmp/err"
+		failed=$((failed + 1))
+	else
+		echo "ok   (exit $rc): lesionvol $*"
+	fi
+}
+
+nb=$rd/nibabel/nibabel/tests/data
+nr=$rd/nifti-rs/resources
+soop=$(find "$rd/soop" -name '*.nii.gz' 2>/dev/null | sort | head -n 1)
+msgt=$rd/open_ms_data/longitudinal/coregistered/patient01/gt.nii.gz
+
+# info: every format and byte order, scaling, 4D, pairs, unsupported types
+vg 0 info "$nb/anatomical.nii" "$nb/resampled_anat_moved.nii"
+vg 0 info --format json "$nb/example4d.nii.gz" "$nb/example_nifti2.nii.gz"
+vg 0 info --volume 7 --format tsv "$nb/functional.nii"
+vg 0 info "$nr/minimal.hdr" "$nr/minimal2.hdr" "$nr/minimal.img.gz" "$nr/f32.nii.gz"
+vg 0 info --format csv "$rd/nibabel/doc/source/downloads/someones_anatomy.nii.gz"
+vg 0 info -o "$tmp/info.json" --format json "$nb/standard.nii.gz"
+vg 1 info "$nb/nifti1.hdr" "$nr/rgb/3D.nii" "$tmp/missing.nii"
+[ -n "$soop" ] && vg 0 info "$soop"
+[ -f "$msgt" ] && vg 0 info "$msgt"
+
+# measure and change, once they exist
+if "$prog" measure --help >/dev/null 2>&1; then
+	vg 0 measure "$nb/standard.nii.gz"
+	vg 0 measure --format json --connectivity 6 --min-voxels 2 "$nb/standard.nii.gz"
+	vg 0 measure --thr 500 --fill-holes "$nb/anatomical.nii"
+	[ -n "$soop" ] && vg 0 measure --format tsv "$soop"
+	[ -f "$msgt" ] && vg 0 measure --soft "$msgt"
+	vg 1 measure "$nb/example4d.nii.gz"
+fi
+if "$prog" change --help >/dev/null 2>&1 && [ -f "$msgt" ]; then
+	ms2=$rd/open_ms_data/longitudinal/coregistered/patient02/gt.nii.gz
+	vg 0 change "$msgt" "$msgt"
+	[ -f "$ms2" ] && vg 0 change --format json "$msgt" "$ms2"
+fi
+
+if "$prog" quicklook --help >/dev/null 2>&1; then
+	vg 0 quicklook "$nb/anatomical.nii" -o "$tmp/q1.png"
+	vg 0 quicklook "$nb/standard.nii.gz" --overlay "$nb/standard.nii.gz" -o "$tmp/q2.png"
+	vg 1 quicklook "$nb/anatomical.nii" --overlay "$nb/standard.nii.gz" -o "$tmp/q3.png"
+fi
+
+# the broken inputs the fuzzers found, each must fail cleanly
+"$py" "$src/tests/malformed/fuzz_regressions.py" "$tmp/reg" | cut -f2 >"$tmp/reg.list"
+while read -r f; do vg 1 info "$f"; done <"$tmp/reg.list"
+
+echo "valgrind: $runs runs, $failed failed"
+[ "$failed" = 0 ]
