@@ -176,6 +176,31 @@ def test_results_do_not_depend_on_threads():
     assert len(outs) == 2
 
 
+def test_readme_measure_examples_print_what_the_program_prints():
+    """README's `lesionvol measure` examples, run in a copy of sample_data/."""
+    import re
+    import shutil
+    import subprocess
+    with open(os.path.join(lvtest.SOURCE, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    blocks = re.findall(r"```console\n\$ (lesionvol measure [^\n]*)\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 2, "README lost its measure examples"
+    sample = os.path.join(lvtest.SOURCE, "sample_data")
+    if not os.path.isdir(sample):
+        print("skipped: no sample_data/")
+        return
+    work = lvtest.tmpdir()
+    shutil.copytree(sample, os.path.join(work, "sample_data"))
+    for cmd, shown in blocks:
+        args = cmd.split()[1:]
+        p = subprocess.run([lvtest.program()] + args, cwd=work, capture_output=True, text=True)
+        assert p.returncode == 0, (cmd, p.stderr)
+        assert p.stdout == shown, (cmd, p.stdout)
+        for i, a in enumerate(args):
+            if a == "--out-mask":
+                assert os.path.exists(os.path.join(work, args[i + 1]))
+
+
 def test_help():
     rc, out, _ = lvtest.run(["measure", "--help"])
     assert rc == 0 and "--out-labels" in out and "--zthr" in out
