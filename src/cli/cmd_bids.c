@@ -78,6 +78,8 @@ static int group_level(const struct lesion_cohort_plan *plan, const char *out_di
 	struct lesion_cohort_summary sum;
 	struct lesion_error err = {0};
 	int rc = cli_cohort_group_options(args, cli_argc, cli_argv, &gopt);
+	if (!rc)
+		rc = cli_cohort_check_comparison(args, plan, &gopt);
 	if (!rc) {
 		enum lesion_status st = lesion_cohort_aggregate(plan, out_dir, NULL, &gopt,
 								&sum, &err);

@@ -61,6 +61,8 @@ static int run(const struct cli_command *cmd, struct cli_args *args)
 		rc = cli_error(&err);
 		goto out;
 	}
+	if ((rc = cli_cohort_check_comparison(args, &plan, &gopt)))
+		goto out;
 	oc = calloc((size_t)plan.n_participants + 1, sizeof(*oc));
 	if (!oc) {
 		lesion_error_set(&err, LESION_ERR_INTERNAL, "out of memory");

@@ -30,6 +30,15 @@ int cli_cohort_group_options(const struct cli_args *args, int argc, char **argv,
 			     struct lesion_cohort_group_options *opt);
 void cli_cohort_group_options_release(struct lesion_cohort_group_options *opt);
 
+/*
+ * cli_cohort_check_comparison() - the --covariate columns exist in @plan
+ * and the --compare groups have participants; else prints the usage error
+ * and returns its exit code (2).
+ */
+int cli_cohort_check_comparison(const struct cli_args *args,
+				const struct lesion_cohort_plan *plan,
+				const struct lesion_cohort_group_options *opt);
+
 /* cli_cohort_progress_end() - finish the progress bar line, if one was drawn. */
 void cli_cohort_progress_end(void);
 

@@ -205,3 +205,37 @@ void cli_cohort_report(const struct lesion_cohort_plan *plan,
 		cli_warning("%d more participants failed (see the status and message columns)",
 			    failed - 20);
 }
+
+static int has_group(const struct lesion_cohort_plan *plan, const char *g)
+{
+	for (int i = 0; i < plan->n_participants; i++)
+		if (plan->participants[i].group && strcmp(plan->participants[i].group, g) == 0)
+			return 1;
+	return 0;
+}
+
+int cli_cohort_check_comparison(const struct cli_args *args,
+				const struct lesion_cohort_plan *plan,
+				const struct lesion_cohort_group_options *opt)
+{
+	for (int c = 0; c < opt->n_covariates; c++) {
+		int found = 0;
+		for (int e = 0; e < plan->n_extra && !found; e++)
+			found = strcmp(plan->extra_names[e], opt->covariates[c]) == 0;
+		if (found)
+			continue;
+		char names[512] = "";
+		for (int e = 0; e < plan->n_extra; e++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s'%s'",
+				 e ? ", " : "", plan->extra_names[e]);
+		return cli_usage_error(args->cmd, "option '--covariate': there is no column "
+				       "'%s' (extra columns: %s)", opt->covariates[c],
+				       plan->n_extra ? names : "none");
+	}
+	const char *want[2] = {opt->compare_a, opt->compare_b};
+	for (int k = 0; k < 2; k++)
+		if (want[k] && !has_group(plan, want[k]))
+			return cli_usage_error(args->cmd, "option '--compare': no participant is "
+					       "in group '%s'", want[k]);
+	return 0;
+}

@@ -209,6 +209,13 @@ class CohortErrors(unittest.TestCase):
         rc, _, err = lv.run(["cohort", self.manifest, "-o", afile])
         self.assertEqual(rc, 4, err)
         self.assertIn("unable to create folder '%s': not a folder" % afile, err)
+        rc, _, err = lv.run(["cohort", self.manifest, "-o", "x", "--covariate", "weight"])
+        self.assertEqual(rc, 2, err)
+        self.assertIn("no column 'weight' (extra columns: 'age', 'nihss')", err)
+        rc, _, err = lv.run(["cohort", self.manifest, "-o", "x", "--compare", "treated,placebo"])
+        self.assertEqual(rc, 2, err)
+        self.assertIn("no participant is in group 'placebo'", err)
+        self.assertFalse(os.path.exists("x"))
         for bad in ("A", "A,", "A,A", "A,B,C"):
             rc, _, err = lv.run(["cohort", self.manifest, "-o", "x", "--compare", bad])
             self.assertEqual(rc, 2, bad)
