@@ -10,6 +10,7 @@
  *             3: a pair: "x.hdr" (the first 348 bytes, 540 for NIfTI-2) and
  *                "x.img" (the rest)
  *   bit 2     open with LESION_OPEN_LENIENT (as `info` does)
+ *   bit 3     pair mode: the header is gzip-compressed here (x.hdr.gz)
  *   bits 4-5  volume index: -1 (must be 3D), 0, 1, 2
  *   bit 6     pair mode: the .img is gzip-compressed here (x.img.gz)
  *   bit 7     pair mode: name the pair by its image rather than its header
@@ -43,13 +44,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dir[256];
-static char p_nii[300], p_niigz[300], p_hdr[300], p_img[300], p_imggz[300];
+static char p_nii[300], p_niigz[300], p_hdr[300], p_hdrgz[300], p_img[300],
+	p_imggz[300];
 
 static void remove_dir(void)
 {
 	unlink(p_nii);
 	unlink(p_niigz);
 	unlink(p_hdr);
+	unlink(p_hdrgz);
 	unlink(p_img);
 	unlink(p_imggz);
 	rmdir(dir);
@@ -70,6 +73,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(p_nii, sizeof(p_nii), "%s/x.nii", dir);
 	snprintf(p_niigz, sizeof(p_niigz), "%s/x.nii.gz", dir);
 	snprintf(p_hdr, sizeof(p_hdr), "%s/x.hdr", dir);
+	snprintf(p_hdrgz, sizeof(p_hdrgz), "%s/x.hdr.gz", dir);
 	snprintf(p_img, sizeof(p_img), "%s/x.img", dir);
 	snprintf(p_imggz, sizeof(p_imggz), "%s/x.img.gz", dir);
 	atexit(remove_dir);
@@ -125,6 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unlink(p_nii);
 	unlink(p_niigz);
 	unlink(p_hdr);
+	unlink(p_hdrgz);
 	unlink(p_img);
 	unlink(p_imggz);
 
@@ -144,12 +149,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	default: {
 		size_t h = header_split(data, size);
-		put(p_hdr, data, h);
+		if (mode & 8)
+			put_gzip(p_hdrgz, data, h);
+		else
+			put(p_hdr, data, h);
 		if (mode & 0x40)
 			put_gzip(p_imggz, data + h, size - h);
 		else
 			put(p_img, data + h, size - h);
-		path = (mode & 0x80) ? ((mode & 0x40) ? p_imggz : p_img) : p_hdr;
+		path = (mode & 0x80) ? ((mode & 0x40) ? p_imggz : p_img)
+				     : ((mode & 8) ? p_hdrgz : p_hdr);
 		break;
 	}
 	}

@@ -55,6 +55,7 @@ add() {
 			seed 3 "$tmp/hdr" "$stem.img"
 			seed 67 "$tmp/hdr" "$stem.img"     # as .img.gz
 			seed 131 "$tmp/hdr" "$stem.img"    # named by its .img
+			seed 11 "$tmp/hdr" "$stem.img"     # as .hdr.gz
 		elif [ -f "$stem.img.gz" ]; then
 			gzip -dc "$stem.img.gz" >"$tmp/img"
 			seed 67 "$tmp/hdr" "$tmp/img"

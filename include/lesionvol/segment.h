@@ -19,8 +19,15 @@ extern "C" {
  * Without any threshold the rule is value > 0. @thr alone: value >= thr;
  * @uthr alone: value <= uthr and value != 0; both: thr <= value <= uthr.
  * @zthr / @uzthr: value >= median + K * 1.4826 * MAD (or <= median - ...)
- * of the reference voxels (the brain mask when given, else every non-zero
- * finite voxel). NaN voxels are never lesion.
+ * of the reference voxels (the finite voxels inside the brain mask when one
+ * is given, else every non-zero finite voxel); they take the place of @thr /
+ * @uthr and combine the same way (an upper bound alone keeps exact zeros as
+ * background). The median is numpy's (the mean of the two middle values for
+ * an even count), computed exactly. NaN voxels are never lesion.
+ * A @has_* flag says whether the value next to it is set. Values are the
+ * scaled values (raw * scl_slope + scl_inter). Then, in SPEC.md's order: the
+ * brain mask, @fill_holes, components of @connectivity, and components
+ * smaller than @min_voxels or @min_volume_mm3 are dropped.
  */
 struct lesion_rule {
 	int has_thr, has_uthr, has_zthr, has_uzthr;
@@ -37,14 +44,18 @@ void lesion_rule_init(struct lesion_rule *rule);
 
 /*
  * lesion_rule_check() - LESION_ERR_USAGE with a message when the rule is
- * contradictory (e.g. --thr above --uthr, --zthr with --thr).
+ * contradictory or out of range: --thr above --uthr, --zthr with --thr,
+ * --uzthr with --uthr, non-finite thresholds, negative minimum sizes, a
+ * connectivity other than 6, 18 or 26. LESION_OK otherwise.
  */
 enum lesion_status lesion_rule_check(const struct lesion_rule *rule,
 				     struct lesion_error *err);
 
 /*
- * lesion_rule_describe() - the rule as applied, in words, e.g.
- * "value >= 0.5; 26-connected; components >= 10 voxels" (NUL-terminated).
+ * lesion_rule_describe() - the rule in words, e.g.
+ * "value >= 0.5; 26-connected; components >= 10 voxels", into @buf of @size
+ * bytes (NUL-terminated, truncated if needed). Numbers are written so that
+ * they read back exactly.
  */
 void lesion_rule_describe(const struct lesion_rule *rule, char *buf, size_t size);
 
@@ -64,6 +75,7 @@ struct lesion_component {
 	double mean;              /* of the input's scaled values */
 	double max;
 	int64_t peak_vox[3];      /* first voxel (file order) holding max */
+	/* bbox_min/bbox_max are inclusive voxel indices i, j, k */
 	double soft_mm3;          /* with rule->soft, else NaN */
 };
 
@@ -79,11 +91,13 @@ struct lesion_measurement {
 	double lesion_volume_ml;
 	int64_t n_components;
 	double largest_component_mm3;  /* 0 when there is no component */
-	int64_t nan_voxels;
+	int64_t nan_voxels;            /* NaN voxels of the whole volume */
 	double soft_volume_mm3;        /* with rule->soft, else NaN */
 	double lower, upper;           /* effective bounds (NaN: none) */
 	double ref_median, ref_mad;    /* for --zthr/--uzthr, else NaN */
-	char rule[256];                /* lesion_rule_describe() */
+	char rule[256];                /* lesion_rule_describe(), plus the
+					  median and MAD when relative, and
+					  "; inside the mask" */
 	struct lesion_component *components; /* n_components, label order */
 };
 
@@ -106,9 +120,17 @@ struct lesion_segmentation {
  * lesion_measure() - apply @rule to @vol (loaded) and measure the result.
  *
  * @brain_mask may be NULL; when given it must be on @vol's grid (else
- * LESION_ERR_INPUT naming both files) and only its non-zero voxels count.
- * @seg may be NULL. Fills @out (release with lesion_measurement_release()).
+ * LESION_ERR_INPUT naming both files) and only its non-zero, non-NaN voxels
+ * count. Holes are filled after the brain mask is applied (SPEC.md's order),
+ * and never make a NaN voxel lesion.
+ * @seg may be NULL. Fills @out (release with lesion_measurement_release())
+ * and what @seg asks for. On failure nothing needs releasing.
+ * Memory: one byte per voxel, plus four with @seg->want_labels, plus the
+ * runs of the lesion; for --zthr/--uzthr eight per reference voxel.
  * Deterministic whatever the number of OpenMP threads. Thread safe.
+ * Returns LESION_OK, LESION_ERR_USAGE (lesion_rule_check()), LESION_ERR_INPUT
+ * (grid mismatch, no reference voxels, unusable voxel size) or
+ * LESION_ERR_INTERNAL (out of memory).
  */
 enum lesion_status lesion_measure(const struct lesion_volume *vol,
 				  const struct lesion_volume *brain_mask,

@@ -147,10 +147,42 @@ cJSON *cli_json_number(double v);
 void cli_json_add_number(cJSON *obj, const char *key, double v);
 void cli_json_add_vec3(cJSON *obj, const char *key, const double v[3]);
 
+/*
+ * The segmentation rule (rule.c). cli_rule_from_args() turns the options of
+ * cli_group_segmentation into @rule; returns 0, or the exit code 2 after
+ * printing the usage error. cli_mask_from_args() loads --mask (3D) into
+ * *@mask, NULL when not given (free with lesion_volume_free()); returns 0 or
+ * the exit code after printing the error.
+ */
+struct lesion_rule;
+struct lesion_volume;
+int cli_rule_from_args(const struct cli_args *args, struct lesion_rule *rule);
+int cli_mask_from_args(const struct cli_args *args, struct lesion_volume **mask);
+
+/*
+ * Measurements as cJSON (measurement.c), keys as in SPEC.md.
+ * cli_measurement_json(): the per-image fields (with "image" first when
+ * @image is not NULL; soft_volume_mm3 with rule->soft; the reference median,
+ * MAD and thresholds with --zthr/--uzthr). cli_component_json(): one
+ * component (with "image" first when @image is not NULL); @flat splits vectors into one key per coordinate
+ * (centroid_vox_i, centroid_mm_x, bbox_min_i, peak_vox_i...) for TSV/CSV.
+ */
+struct lesion_measurement;
+struct lesion_component;
+cJSON *cli_measurement_json(const char *image, const struct lesion_measurement *m,
+			    const struct lesion_rule *rule);
+cJSON *cli_component_json(const char *image, const struct lesion_component *c,
+			  int soft, int flat);
+
 /* The commands (one file each). */
 extern const struct cli_command cmd_info;
-extern const struct cli_command cmd_simulate;
+extern const struct cli_command cmd_measure;
+extern const struct cli_command cmd_change;
 extern const struct cli_command cmd_quicklook;
+extern const struct cli_command cmd_simulate;
+extern const struct cli_command cmd_cohort;
+extern const struct cli_command cmd_bids;
+extern int cli_argc; extern char **cli_argv; /* the whole command line */
 extern const struct cli_command *const cli_commands[];
 
 #endif

@@ -125,6 +125,21 @@ class ReadmeReference(unittest.TestCase):
                            capture_output=True, timeout=600)
         return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
+    def test_info_examples_show_real_output(self):
+        # README's `info` examples print what the program prints today
+        blocks = re.findall(r"```console\n\$ (lesionvol info [^\n]*)\n(.*?)```", self.readme, re.S)
+        self.assertTrue(blocks, "README has no `lesionvol info` example with its output")
+        for cmd, shown in blocks:
+            with self.subTest(example=cmd):
+                files = [w for w in cmd.split()[2:] if not w.startswith("-")]
+                if any(f.startswith("sample_data/") for f in files) and not os.path.isdir(SAMPLE_DATA):
+                    continue
+                if any(f.startswith("/") and not os.path.exists(f) for f in files):
+                    continue
+                rc, out, err = self.run_in_sandbox(cmd)
+                self.assertEqual(rc, 0, err)
+                self.assertEqual(out, shown, "README shows another output for: %s" % cmd)
+
     def test_every_example_runs(self):
         cmds = examples(self.markdown)
         self.assertTrue(cmds, "no examples found in --help-markdown")

@@ -1,0 +1,336 @@
+/* segment.c: SPEC.md's segmentation rule: its checks and description, the
+ * exact median/MAD of relative thresholds, and the one-pass thresholding. */
+#include "lesionvol/segment.h"
+#include "segment_internal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { CHUNK = 4096 };
+
+/* 1.4826 makes the MAD of normal data estimate its standard deviation */
+#define MAD_TO_SD 1.4826
+
+void lesion_rule_init(struct lesion_rule *rule)
+{
+	memset(rule, 0, sizeof(*rule));
+	rule->thr = rule->uthr = rule->zthr = rule->uzthr = NAN;
+	rule->connectivity = 26;
+	rule->min_voxels = 0;
+	rule->min_volume_mm3 = 0.0;
+}
+
+enum lesion_status lesion_rule_check(const struct lesion_rule *rule,
+				     struct lesion_error *err)
+{
+	if (rule->connectivity != 6 && rule->connectivity != 18 &&
+	    rule->connectivity != 26)
+		return lesion_error_set(err, LESION_ERR_USAGE,
+			"connectivity must be 6, 18 or 26, not %d", rule->connectivity);
+	if ((rule->has_thr && !isfinite(rule->thr)) ||
+	    (rule->has_uthr && !isfinite(rule->uthr)) ||
+	    (rule->has_zthr && !isfinite(rule->zthr)) ||
+	    (rule->has_uzthr && !isfinite(rule->uzthr)))
+		return lesion_error_set(err, LESION_ERR_USAGE, "thresholds must be finite numbers");
+	if (rule->has_thr && rule->has_zthr)
+		return lesion_error_set(err, LESION_ERR_USAGE,
+			"--thr and --zthr both set the lower threshold; give one");
+	if (rule->has_uthr && rule->has_uzthr)
+		return lesion_error_set(err, LESION_ERR_USAGE,
+			"--uthr and --uzthr both set the upper threshold; give one");
+	if (rule->has_thr && rule->has_uthr && rule->thr > rule->uthr)
+		return lesion_error_set(err, LESION_ERR_USAGE,
+			"--thr %.17g is above --uthr %.17g: no value could be lesion",
+			rule->thr, rule->uthr);
+	if (rule->min_voxels < 0)
+		return lesion_error_set(err, LESION_ERR_USAGE,
+			"--min-voxels must not be negative");
+	if (!(rule->min_volume_mm3 >= 0.0) || isinf(rule->min_volume_mm3))
+		return lesion_error_set(err, LESION_ERR_USAGE,
+			"--min-volume must be a finite number >= 0");
+	return LESION_OK;
+}
+
+/* The shortest text that reads back as @v, for rules that can be re-run. */
+static void shortest(double v, char *buf, size_t size)
+{
+	for (int prec = 6; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+static void appendf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void appendf(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	if (used + 1 >= size)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, size - used, fmt, ap);
+	va_end(ap);
+}
+
+void lesion_rule_describe(const struct lesion_rule *rule, char *buf, size_t size)
+{
+	char lo[80] = "", hi[80] = "", num[32];
+	if (!size)
+		return;
+	buf[0] = '\0';
+	if (rule->has_thr) {
+		shortest(rule->thr, lo, sizeof(lo));
+	} else if (rule->has_zthr) {
+		shortest(rule->zthr, num, sizeof(num));
+		snprintf(lo, sizeof(lo), "median + %s x 1.4826 x MAD", num);
+	}
+	if (rule->has_uthr) {
+		shortest(rule->uthr, hi, sizeof(hi));
+	} else if (rule->has_uzthr) {
+		shortest(rule->uzthr, num, sizeof(num));
+		snprintf(hi, sizeof(hi), "median - %s x 1.4826 x MAD", num);
+	}
+	if (*lo && *hi)
+		appendf(buf, size, "%s <= value <= %s", lo, hi);
+	else if (*lo)
+		appendf(buf, size, "value >= %s", lo);
+	else if (*hi)
+		appendf(buf, size, "value <= %s and value != 0", hi);
+	else
+		appendf(buf, size, "value > 0");
+	if (rule->fill_holes)
+		appendf(buf, size, "; holes filled");
+	appendf(buf, size, "; %d-connected", rule->connectivity);
+	if (rule->min_voxels > 0)
+		appendf(buf, size, "; components >= %lld voxels", (long long)rule->min_voxels);
+	if (rule->min_volume_mm3 > 0) {
+		shortest(rule->min_volume_mm3, num, sizeof(num));
+		appendf(buf, size, "; components >= %s mm^3", num);
+	}
+}
+
+static int cmp_double(const void *pa, const void *pb)
+{
+	double a = *(const double *)pa, b = *(const double *)pb;
+	return (a > b) - (a < b);
+}
+
+static double median3(double a, double b, double c)
+{
+	if (a > b) {
+		double t = a;
+		a = b;
+		b = t;
+	}
+	if (b > c)
+		b = c;
+	return a > b ? a : b;
+}
+
+/*
+ * The k-th smallest of @a[0..n) (finite values), leaving every element
+ * before position k no larger than it. Quickselect with a three-way
+ * partition (images repeat values a lot) and a deterministic pivot; past a
+ * depth limit the rest is sorted, so the worst case stays O(n log n).
+ */
+static double select_kth(double *a, int64_t n, int64_t k)
+{
+	int64_t lo = 0, hi = n - 1;
+	int depth = 0;
+	while (hi > lo) {
+		if (++depth > 64) {
+			qsort(a + lo, (size_t)(hi - lo + 1), sizeof(double), cmp_double);
+			return a[k];
+		}
+		double p = median3(a[lo], a[lo + (hi - lo) / 2], a[hi]);
+		int64_t lt = lo, gt = hi, i = lo;
+		while (i <= gt) {
+			double v = a[i];
+			if (v < p) {
+				a[i++] = a[lt];
+				a[lt++] = v;
+			} else if (v > p) {
+				a[i] = a[gt];
+				a[gt--] = v;
+			} else {
+				i++;
+			}
+		}
+		if (k < lt)
+			hi = lt - 1;
+		else if (k > gt)
+			lo = gt + 1;
+		else
+			return p;
+	}
+	return a[k];
+}
+
+/* numpy.median's definition: the mean of the two middle values when n is even */
+static double median_of(double *a, int64_t n)
+{
+	int64_t k = n / 2;
+	double hi = select_kth(a, n, k);
+	if (n % 2)
+		return hi;
+	double lo = a[0];
+	for (int64_t i = 1; i < k; i++)
+		if (a[i] > lo)
+			lo = a[i];
+	return (lo + hi) / 2;
+}
+
+static int is_reference(double v, const double *m, int64_t i)
+{
+	if (!isfinite(v))
+		return 0;
+	if (m)
+		return m[i] != 0.0 && !isnan(m[i]);
+	return v != 0.0;
+}
+
+/* The reference values in file order (the same array whatever the threads). */
+static enum lesion_status reference_values(const struct lesion_volume *vol,
+					   const struct lesion_volume *brain,
+					   double **out, int64_t *n_out,
+					   struct lesion_error *err)
+{
+	const int64_t n = vol->geom.n_voxels;
+	const int64_t n_chunks = (n + CHUNK - 1) / CHUNK;
+	int64_t *count = calloc((size_t)n_chunks + 1, sizeof(int64_t));
+	if (!count)
+		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+#pragma omp parallel for schedule(static)
+	for (int64_t c = 0; c < n_chunks; c++) {
+		double buf[CHUNK], mbuf[CHUNK];
+		int64_t start = c * CHUNK, cnt = n - start < CHUNK ? n - start : CHUNK;
+		lesion_volume_values(vol, start, cnt, buf);
+		if (brain)
+			lesion_volume_values(brain, start, cnt, mbuf);
+		int64_t k = 0;
+		for (int64_t i = 0; i < cnt; i++)
+			k += is_reference(buf[i], brain ? mbuf : NULL, i);
+		count[c + 1] = k;
+	}
+	for (int64_t c = 0; c < n_chunks; c++)
+		count[c + 1] += count[c];
+	int64_t total = count[n_chunks];
+	double *vals = malloc(sizeof(double) * (size_t)(total + 1));
+	if (!vals) {
+		free(count);
+		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+	}
+#pragma omp parallel for schedule(static)
+	for (int64_t c = 0; c < n_chunks; c++) {
+		double buf[CHUNK], mbuf[CHUNK];
+		int64_t start = c * CHUNK, cnt = n - start < CHUNK ? n - start : CHUNK;
+		lesion_volume_values(vol, start, cnt, buf);
+		if (brain)
+			lesion_volume_values(brain, start, cnt, mbuf);
+		double *dst = vals + count[c];
+		for (int64_t i = 0; i < cnt; i++)
+			if (is_reference(buf[i], brain ? mbuf : NULL, i))
+				*dst++ = buf[i];
+	}
+	free(count);
+	*out = vals;
+	*n_out = total;
+	return LESION_OK;
+}
+
+enum lesion_status lesion_rule_bounds(const struct lesion_volume *vol,
+				      const struct lesion_volume *brain,
+				      const struct lesion_rule *rule,
+				      struct lesion_bounds *b,
+				      struct lesion_error *err)
+{
+	b->lower = -INFINITY;
+	b->upper = INFINITY;
+	b->lower_strict = 0;
+	b->exclude_zero = 0;
+	b->ref_median = b->ref_mad = NAN;
+	b->ref_voxels = 0;
+	if (rule->has_zthr || rule->has_uzthr) {
+		double *vals = NULL;
+		int64_t n = 0;
+		enum lesion_status st = reference_values(vol, brain, &vals, &n, err);
+		if (st)
+			return st;
+		if (n == 0) {
+			free(vals);
+			return lesion_error_set(err, LESION_ERR_INPUT,
+				"'%s' has no reference voxels for --zthr/--uzthr (%s)",
+				vol->path ? vol->path : "image",
+				brain ? "no finite voxel inside the mask" : "no finite non-zero voxel");
+		}
+		double med = median_of(vals, n);
+		for (int64_t i = 0; i < n; i++)
+			vals[i] = fabs(vals[i] - med);
+		b->ref_mad = median_of(vals, n);
+		b->ref_median = med;
+		b->ref_voxels = n;
+		free(vals);
+		/* written as a reader would compute it, for identical rounding */
+		if (rule->has_zthr)
+			b->lower = med + rule->zthr * MAD_TO_SD * b->ref_mad;
+		if (rule->has_uzthr)
+			b->upper = med - rule->uzthr * MAD_TO_SD * b->ref_mad;
+	}
+	if (rule->has_thr)
+		b->lower = rule->thr;
+	if (rule->has_uthr)
+		b->upper = rule->uthr;
+	int lower = rule->has_thr || rule->has_zthr;
+	int upper = rule->has_uthr || rule->has_uzthr;
+	if (!lower && !upper) {
+		b->lower = 0.0;
+		b->lower_strict = 1;
+	}
+	/* an upper bound alone keeps exact zeros as background, as after
+	 * fslmaths -uthr X -bin: the background of a skull-stripped map */
+	if (upper && !lower)
+		b->exclude_zero = 1;
+	return LESION_OK;
+}
+
+int64_t lesion_threshold_mask(const struct lesion_volume *vol,
+			      const struct lesion_volume *brain,
+			      const struct lesion_bounds *b, uint8_t nan_marker,
+			      uint8_t *mask)
+{
+	const int64_t n = vol->geom.n_voxels;
+	const int64_t n_chunks = (n + CHUNK - 1) / CHUNK;
+	const double lower = b->lower, upper = b->upper;
+	const int strict = b->lower_strict, no_zero = b->exclude_zero;
+	int64_t n_nan = 0;
+#pragma omp parallel for schedule(static) reduction(+:n_nan)
+	for (int64_t c = 0; c < n_chunks; c++) {
+		double buf[CHUNK], mbuf[CHUNK];
+		int64_t start = c * CHUNK, cnt = n - start < CHUNK ? n - start : CHUNK;
+		uint8_t *m = mask + start;
+		lesion_volume_values(vol, start, cnt, buf);
+		for (int64_t i = 0; i < cnt; i++) {
+			double v = buf[i];
+			if (isnan(v)) {
+				n_nan++;
+				m[i] = nan_marker;
+				continue;
+			}
+			int in = (strict ? v > lower : v >= lower) && v <= upper;
+			m[i] = (uint8_t)(in && !(no_zero && v == 0.0));
+		}
+		if (brain) {
+			lesion_volume_values(brain, start, cnt, mbuf);
+			for (int64_t i = 0; i < cnt; i++)
+				if (m[i] == 1 && (mbuf[i] == 0.0 || isnan(mbuf[i])))
+					m[i] = 0;
+		}
+	}
+	return n_nan;
+}
