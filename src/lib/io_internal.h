@@ -32,6 +32,9 @@ enum lesion_status lesion_gzip_read_file_prefix(const char *path, void *buf,
  */
 void *lesion_alloc_large(size_t size);
 
+/* lesion_realloc_large() - realloc() with lesion_alloc_large()'s advice. */
+void *lesion_realloc_large(void *old, size_t size);
+
 /* lesion_raw_read_range() - @nbytes at @offset of @path into a new buffer. */
 enum lesion_status lesion_raw_read_range(const char *path, int64_t offset,
 					 int64_t nbytes, void **out,
