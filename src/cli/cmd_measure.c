@@ -238,7 +238,7 @@ const struct cli_command cmd_measure = {
 		"lesionvol measure sample_data/sub-01/ses-01/anat/sub-01_ses-01_label-lesion_mask.nii.gz",
 		"lesionvol measure --format json --connectivity 6 --min-voxels 10 "
 		"sample_data/sub-01/ses-01/anat/sub-01_ses-01_label-lesion_mask.nii.gz",
-		"lesionvol measure --zthr 3 --fill-holes --out-mask /tmp/lesion.nii.gz "
+		"lesionvol measure --zthr 3 --fill-holes --min-volume 100 --out-mask lesion.nii.gz "
 		"sample_data/sub-01/ses-01/anat/sub-01_ses-01_FLAIR.nii.gz",
 		NULL},
 	.run = run_measure,
