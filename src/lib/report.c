@@ -488,7 +488,8 @@ enum lesion_status lesion_report_write(const char *out_dir, struct lesion_error 
 	if (have_comparison && cmp.n_rows > 0)
 		comparison_table(&b, &cmp);
 	else
-		rbuf_puts(&b, "<p>No comparison: it needs two groups (or --compare A,B).</p>\n");
+		rbuf_puts(&b, "<p>No comparison.tsv in this folder (a comparison needs two groups, "
+			     "or --compare A,B).</p>\n");
 
 	rbuf_puts(&b, "<h2>Participants</h2>\n<div class=\"wide\"><table>\n<tr>"
 		      "<th class=\"l\">participant</th><th class=\"l\">group</th>");
@@ -497,7 +498,14 @@ enum lesion_status lesion_report_write(const char *out_dir, struct lesion_error 
 		rbuf_escaped(&b, d.sessions[s]);
 		rbuf_puts(&b, "<br/>mL (change)</th>");
 	}
-	rbuf_puts(&b, "<th class=\"l\">status</th><th class=\"l\">quicklook</th></tr>\n");
+	/* the quicklook column only when some participant has one */
+	struct rbuf probe = {0};
+	for (int i = 0; i < d.n_parts && !probe.len; i++)
+		quicklooks(&probe, out_dir, d.parts[i].id);
+	int with_ql = probe.len > 0;
+	free(probe.data);
+	rbuf_puts(&b, with_ql ? "<th class=\"l\">status</th><th class=\"l\">quicklook</th></tr>\n"
+			      : "<th class=\"l\">status</th></tr>\n");
 	for (int i = 0; i < d.n_parts; i++) {
 		const struct rpart *p = &d.parts[i];
 		rbuf_puts(&b, p->ok ? "<tr><td class=\"l\">" : "<tr class=\"error\"><td class=\"l\">");
@@ -518,8 +526,10 @@ enum lesion_status lesion_report_write(const char *out_dir, struct lesion_error 
 			rbuf_puts(&b, ": ");
 			rbuf_escaped(&b, p->message);
 		}
-		rbuf_puts(&b, "</td><td class=\"l\">");
-		quicklooks(&b, out_dir, p->id);
+		if (with_ql) {
+			rbuf_puts(&b, "</td><td class=\"l\">");
+			quicklooks(&b, out_dir, p->id);
+		}
 		rbuf_puts(&b, "</td></tr>\n");
 	}
 	rbuf_puts(&b, "</table></div>\n</body>\n</html>\n");
