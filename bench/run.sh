@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
 	--runs) runs=$2; shift 2 ;;
 	--workdir) workdir=$2; shift 2 ;;
 	--no-install) install=0; shift ;;
-	--only|--json|--lesionvol-args|--cohort-runs|--peer-runs) extra+=("$1" "$2"); shift 2 ;;
+	--only|--json|--lesionvol-args|--cohort-runs|--peer-runs|--tools) extra+=("$1" "$2"); shift 2 ;;
 	-h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option '$1'" >&2; exit 2 ;;
 	esac
