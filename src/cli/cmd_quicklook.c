@@ -72,6 +72,10 @@ static int run_quicklook(const struct cli_command *cmd, struct cli_args *args)
 
 	if (!output)
 		return cli_usage_error(cmd, "missing the PNG to write (-o OUT.png)");
+	static const char *const outputs[] = {"output", NULL};
+	int refused = cli_refuse_overwrite(args, outputs);
+	if (refused)
+		return refused;
 	lesion_quicklook_options_init(&opts);
 	opts.n_slices = (int)cli_int(args, "slices");
 	opts.fill = cli_flag(args, "fill");
