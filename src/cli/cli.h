@@ -183,6 +183,8 @@ extern const struct cli_command cmd_simulate;
 extern const struct cli_command cmd_cohort;
 extern const struct cli_command cmd_bids;
 extern int cli_argc; extern char **cli_argv; /* the whole command line */
+extern const struct cli_command cmd_evaluate;
+extern const struct cli_command cmd_regions;
 extern const struct cli_command *const cli_commands[];
 
 #endif
