@@ -70,6 +70,9 @@ static int run_evaluate(const struct cli_command *cmd, struct cli_args *args)
 
 	if (pairs && args->n_positional)
 		return cli_usage_error(cmd, "give SEGMENTATION REFERENCE or --pairs, not both");
+	static const char *const outputs[] = {"output", NULL};
+	if ((rc = cli_refuse_overwrite(args, outputs)))
+		return rc;
 	if (!pairs && args->n_positional != 2)
 		return cli_usage_error(cmd, "expected SEGMENTATION and REFERENCE (or --pairs FILE)");
 	if (cli_flag(args, "soft"))

@@ -68,6 +68,9 @@ static int run_regions(const struct cli_command *cmd, struct cli_args *args)
 	cJSON *all = NULL, *flat_rows = NULL;
 	int rc, failed = 0, worst = 0;
 
+	static const char *const outputs[] = {"output", NULL};
+	if ((rc = cli_refuse_overwrite(args, outputs)))
+		return rc;
 	if ((rc = cli_rule_from_args(args, &rule)))
 		return rc;
 	if (!cli_given(args, "atlas"))

@@ -115,6 +115,20 @@ class Report(unittest.TestCase):
             self.assertEqual(cells[3], "%.2f%+.1f%%" % (v1, 100 * (v1 - v0) / v0))
             self.assertTrue(cells[4].startswith("ok"))
 
+    def test_primary_comparison_leads(self):
+        path = os.path.join(self.out, "comparison.tsv")
+        if not os.path.exists(path):
+            self.skipTest("the cohort wrote no comparison.tsv")
+        with open(path, encoding="utf-8") as f:
+            head, *rows = [line.rstrip("\n").split("\t") for line in f if line.strip()]
+        notes = [dict(zip(head, r))["note"] for r in rows
+                 if dict(zip(head, r)).get("test") == "ancova_log"]
+        self.assertTrue(notes)
+        root = ET.fromstring(self.html.split("\n", 1)[1])
+        headlines = ["".join(p.itertext()) for p in root.iter("p")
+                     if p.get("class") == "headline"]
+        self.assertEqual(headlines, [n for n in notes if n != "n/a"])
+
     def test_quicklooks_are_embedded(self):
         sub = os.path.join(self.out, "sub-02")
         rc, so, se = run("quicklook", os.path.join(TMP, "sub-02_ses-chronic_mask.nii.gz"),
