@@ -105,6 +105,37 @@ class Bids(unittest.TestCase):
             else:
                 self.assertEqual(r["status"], "ok", r)
 
+    def test_group_level_refuses_results_for_other_sessions(self):
+        data = os.path.join(self.root, "changing")
+        os.mkdir(data)
+        lv.make_cohort(data, n_subjects=2, shape=(12, 12, 8), seed=4, nihss=False)
+        out = os.path.join(self.root, "changing-out")
+        rc, _, err = lv.run(["bids", data, out, "participant", "-q"])
+        self.assertEqual(rc, 0, err)
+        # a new session appears after the participant level ran
+        src = os.path.join(data, "sub-01", "ses-acute", "anat")
+        dst = os.path.join(data, "sub-01", "ses-late", "anat")
+        os.makedirs(dst)
+        with open(os.path.join(src, "sub-01_ses-acute_label-lesion_mask.nii.gz"), "rb") as f:
+            mask = f.read()
+        with open(os.path.join(dst, "sub-01_ses-late_label-lesion_mask.nii.gz"), "wb") as f:
+            f.write(mask)
+        rc, _, err = lv.run(["bids", data, out, "group"])
+        self.assertEqual(rc, 3, err)
+        rows = lv.read_tsv(os.path.join(out, "timepoints.tsv"))
+        self.assertEqual(len(rows), 7)
+        for r in rows:
+            if r["participant_id"] == "sub-01":
+                self.assertEqual(r["status"], "error", r)
+                self.assertIn("is out of date", r["message"])
+            else:
+                self.assertEqual(r["status"], "ok", r)
+        # the participant level brings it up to date
+        rc, _, err = lv.run(["bids", data, out, "participant", "--participant-label", "01"])
+        self.assertEqual(rc, 0, err)
+        rc, _, err = lv.run(["bids", data, out, "group", "-q"])
+        self.assertEqual(rc, 0, err)
+
     def test_groups_come_from_the_group_column(self):
         out = os.path.join(self.root, "bids-arm")
         rc, _, err = lv.run(["bids", self.data, out, "participant", "-q"])
