@@ -180,6 +180,9 @@ extern const struct cli_command cmd_measure;
 extern const struct cli_command cmd_change;
 extern const struct cli_command cmd_quicklook;
 extern const struct cli_command cmd_simulate;
+extern const struct cli_command cmd_cohort;
+extern const struct cli_command cmd_bids;
+extern int cli_argc; extern char **cli_argv; /* the whole command line */
 extern const struct cli_command *const cli_commands[];
 
 #endif

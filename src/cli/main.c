@@ -12,6 +12,8 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_change,
 	&cmd_quicklook,
 	&cmd_simulate,
+	&cmd_cohort,
+	&cmd_bids,
 	NULL,
 };
 
@@ -67,6 +69,7 @@ int main(int argc, char **argv)
 		return LESION_ERR_USAGE;
 	}
 	cli_set_command_name(cmd->name);
+	cli_argc = argc, cli_argv = argv; /* for provenance.json */
 	struct cli_args args;
 	int done = 0;
 	int rc = cli_parse(cmd, argc - 2, argv + 2, &args, &done);

@@ -1,0 +1,207 @@
+/* cohort_common.c: options, progress bar and reporting shared by `cohort`
+ * and `bids`. */
+#include "cohort_cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int cli_argc;
+char **cli_argv;
+
+const struct cli_option_group cli_group_participant = {
+	"Participant level",
+	(const struct cli_option[]){
+		{"consecutive", 0, CLI_FLAG, NULL,
+		 "also compare each timepoint with the one before (changes.tsv rows "
+		 "whose baseline_session is the previous session)"},
+		{"force", 0, CLI_FLAG, NULL,
+		 "recompute every participant, even those whose results are up to date"},
+		{NULL},
+	},
+};
+
+const struct cli_option_group cli_group_comparison = {
+	"Group comparison",
+	(const struct cli_option[]){
+		{"compare", 0, CLI_STRING, "A,B",
+		 "the two groups to compare, reference first (default: the two groups, "
+		 "when there are exactly two)"},
+		{"log-offset-ml", 0, CLI_DOUBLE, "C",
+		 "c in log(volume mL + c) of the log-scale ANCOVA", NULL, 0, 1e6, "1"},
+		{"covariate", 0, CLI_STRING, "NAME",
+		 "an extra manifest (or participants.tsv) column entering the ANCOVA; "
+		 "repeatable", NULL, 0, 0, NULL, 1},
+		{NULL},
+	},
+};
+
+/* ---- progress bar (stderr, terminals only) ---- */
+
+struct progress {
+	struct timespec start;
+	int drawn;
+};
+
+static struct progress progress_state;
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + 1e-9 * (double)(now.tv_nsec - t0->tv_nsec);
+}
+
+static void progress_draw(void *ctx, int done, int total, int reused)
+{
+	struct progress *p = ctx;
+	enum { WIDTH = 30 };
+	double t = seconds_since(&p->start);
+	int computed = done - reused;
+	double rate = t > 0 ? computed / t : 0;
+	char eta[32] = "--:--";
+	if (rate > 0) {
+		long s = lround((total - done) / rate);
+		snprintf(eta, sizeof(eta), "%ld:%02ld", s / 60, s % 60);
+	}
+	int fill = total ? (int)((long)WIDTH * done / total) : WIDTH;
+	char bar[WIDTH + 1];
+	for (int i = 0; i < WIDTH; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[WIDTH] = '\0';
+	fprintf(stderr, "\r[%s] %d/%d participants", bar, done, total);
+	if (reused)
+		fprintf(stderr, " (%d up to date)", reused);
+	fprintf(stderr, "  %.1f/s  ETA %s ", rate, done == total ? "0:00" : eta);
+	fflush(stderr);
+	p->drawn = 1;
+}
+
+void cli_cohort_progress_end(void)
+{
+	if (progress_state.drawn)
+		fputc('\n', stderr);
+	progress_state.drawn = 0;
+}
+
+int cli_cohort_options(const struct cli_args *args, struct lesion_cohort_options *opt)
+{
+	lesion_cohort_options_init(opt);
+	int rc = cli_rule_from_args(args, &opt->rule);
+	if (rc)
+		return rc;
+	opt->mask_path = cli_string(args, "mask");
+	opt->volume_index = cli_given(args, "volume") ? cli_int(args, "volume") : -1;
+	opt->consecutive = cli_flag(args, "consecutive");
+	opt->force = cli_flag(args, "force");
+	if (cli_verbosity >= 1 && isatty(STDERR_FILENO)) {
+		clock_gettime(CLOCK_MONOTONIC, &progress_state.start);
+		opt->progress = progress_draw;
+		opt->progress_ctx = &progress_state;
+	}
+	return 0;
+}
+
+/* ---- group options and provenance ---- */
+
+static char *option_value(const struct cli_args *args, const struct cli_option *o)
+{
+	if (o->type == CLI_FLAG)
+		return strdup(cli_flag(args, o->name) ? "true" : "false");
+	if (o->repeatable) {
+		int n;
+		const char **v = cli_strings(args, o->name, &n);
+		if (!n)
+			return NULL;
+		size_t len = 1;
+		for (int i = 0; i < n; i++)
+			len += strlen(v[i]) + 1;
+		char *s = calloc(len, 1);
+		for (int i = 0; s && i < n; i++) {
+			if (i)
+				strcat(s, ",");
+			strcat(s, v[i]);
+		}
+		return s;
+	}
+	const char *v = cli_string(args, o->name);
+	return v ? strdup(v) : NULL;
+}
+
+int cli_cohort_group_options(const struct cli_args *args, int argc, char **argv,
+			     struct lesion_cohort_group_options *opt)
+{
+	lesion_cohort_group_options_init(opt);
+	const char *cmp = cli_string(args, "compare");
+	if (cmp) {
+		const char *comma = strchr(cmp, ',');
+		if (!comma || comma == cmp || !comma[1] || strchr(comma + 1, ','))
+			return cli_usage_error(args->cmd,
+				"option '--compare' needs two group names, 'A,B', not '%s'", cmp);
+		opt->compare_a = strndup(cmp, (size_t)(comma - cmp));
+		opt->compare_b = strdup(comma + 1);
+		if (strcmp(opt->compare_a, opt->compare_b) == 0)
+			return cli_usage_error(args->cmd,
+				"option '--compare' needs two different groups, not '%s'", cmp);
+	}
+	opt->log_offset_ml = cli_double(args, "log-offset-ml");
+	int n;
+	opt->covariates = cli_strings(args, "covariate", &n);
+	opt->n_covariates = n;
+	opt->command = args->cmd->name;
+	opt->argc = argc;
+	opt->argv = (const char *const *)argv;
+	int count = 0;
+	for (int g = 0; args->cmd->groups[g]; g++)
+		for (const struct cli_option *o = args->cmd->groups[g]->options; o->name; o++)
+			count += strcmp(o->name, "help") != 0;
+	const char **names = calloc((size_t)count + 1, sizeof(char *));
+	char **values = calloc((size_t)count + 1, sizeof(char *));
+	if (!names || !values) {
+		free(names);
+		free(values);
+		return LESION_ERR_INTERNAL;
+	}
+	int k = 0;
+	for (int g = 0; args->cmd->groups[g]; g++)
+		for (const struct cli_option *o = args->cmd->groups[g]->options; o->name; o++) {
+			if (strcmp(o->name, "help") == 0)
+				continue;
+			names[k] = o->name;
+			values[k++] = option_value(args, o);
+		}
+	opt->n_parameters = count;
+	opt->parameter_names = names;
+	opt->parameter_values = (const char *const *)values;
+	return 0;
+}
+
+void cli_cohort_group_options_release(struct lesion_cohort_group_options *opt)
+{
+	for (int i = 0; i < opt->n_parameters; i++)
+		free((char *)opt->parameter_values[i]);
+	free((void *)opt->parameter_names);
+	free((void *)opt->parameter_values);
+	free((char *)opt->compare_a);
+	free((char *)opt->compare_b);
+	memset(opt, 0, sizeof(*opt));
+}
+
+void cli_cohort_report(const struct lesion_cohort_plan *plan,
+		       const struct lesion_cohort_outcome *outcomes)
+{
+	int failed = 0;
+	for (int i = 0; i < plan->n_participants; i++) {
+		if (outcomes[i].status == LESION_OK)
+			continue;
+		if (++failed <= 20)
+			cli_warning("participant '%s': %s", plan->participants[i].participant_id,
+				    outcomes[i].message);
+	}
+	if (failed > 20)
+		cli_warning("%d more participants failed (see the status and message columns)",
+			    failed - 20);
+}

@@ -1,0 +1,135 @@
+/* cohort_internal.h: helpers shared by the cohort modules (manifest, bids,
+ * participant level, group level): text buffers, exact numbers, JSON that
+ * round-trips, SHA-256 and the group-level data the statistics hook reads.
+ * Not installed. */
+#ifndef LESIONVOL_COHORT_INTERNAL_H
+#define LESIONVOL_COHORT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* cJSON.h's own typedef (C11 allows repeating it): tests include this
+ * header without cJSON's include path */
+typedef struct cJSON cJSON;
+
+#include "lesionvol/cohort.h"
+#include "lesionvol/status.h"
+
+/* ---- SHA-256 ---- */
+struct lesion_sha256 {
+	uint32_t h[8];
+	uint64_t n_bytes;
+	unsigned char pending[64];
+	size_t n_pending;
+};
+void lesion_sha256_init(struct lesion_sha256 *s);
+void lesion_sha256_update(struct lesion_sha256 *s, const void *data, size_t size);
+/* Writes 64 lowercase hex digits and a NUL. */
+void lesion_sha256_final(struct lesion_sha256 *s, char hex[65]);
+void lesion_sha256_hex(const void *data, size_t size, char hex[65]);
+/* LESION_ERR_INPUT when @path cannot be read. */
+enum lesion_status lesion_sha256_file(const char *path, char hex[65],
+				      struct lesion_error *err);
+
+/* ---- growable text ---- */
+struct lesion_buf {
+	char *data;   /* NUL-terminated */
+	size_t len, cap;
+	int failed;   /* an allocation failed: the text is incomplete */
+};
+void lesion_buf_printf(struct lesion_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void lesion_buf_put(struct lesion_buf *b, const char *s, size_t n);
+void lesion_buf_puts(struct lesion_buf *b, const char *s);
+void lesion_buf_release(struct lesion_buf *b);
+
+/*
+ * lesion_number_format() - @v as the shortest text that reads back to the
+ * same double ("n/a" when not finite); integral values without a point.
+ */
+void lesion_number_format(double v, char *buf, size_t size);
+
+/*
+ * lesion_json_print() - @item as indented JSON (2 spaces) whose numbers read
+ * back exactly (cJSON's own printer rounds some doubles to 15 digits).
+ * Non-finite numbers print as null. Appends a newline.
+ */
+void lesion_json_print(const cJSON *item, struct lesion_buf *b);
+
+/* cJSON helpers: numbers are null when not finite; NULL strings are null. */
+void lesion_json_add_number(cJSON *obj, const char *key, double v);
+void lesion_json_add_string(cJSON *obj, const char *key, const char *s);
+double lesion_json_number(const cJSON *obj, const char *key); /* NaN if absent */
+const char *lesion_json_string(const cJSON *obj, const char *key); /* NULL if absent */
+
+/* lesion_path_join() - "@dir/@name" (just @name when it is absolute) in a new
+ * string; NULL when out of memory. */
+char *lesion_path_join(const char *dir, const char *name);
+
+/* lesion_strdup() - strdup that accepts NULL. */
+char *lesion_strdup(const char *s);
+
+/* lesion_read_text_file() - the whole of @path, NUL-terminated. */
+enum lesion_status lesion_read_text_file(const char *path, char **text, size_t *size,
+					 struct lesion_error *err);
+
+/* lesion_cohort_sort_timepoints() - by days when every day is known
+ * (stable), else as given: SPEC.md's order of timepoints. */
+void lesion_cohort_sort_timepoints(struct lesion_cohort_participant *p);
+
+/*
+ * lesion_cohort_participant_set_id() - participant_id "sub-<label>" and
+ * label from an id written with or without "sub-"; an invalid label sets
+ * @p->error (naming @line when > 0) and keeps the id as written.
+ * LESION_ERR_INTERNAL when out of memory.
+ */
+enum lesion_status lesion_cohort_participant_set_id(struct lesion_cohort_participant *p,
+						    const char *id, int line);
+
+/* lesion_cohort_participant_json_path() - "OUT/sub-L/sub-L_lesionvol.json". */
+char *lesion_cohort_participant_json_path(const char *out_dir, const char *label);
+
+/*
+ * lesion_cohort_remove_stale_temps() - remove "NAME.tmp.XXXXXX" files left
+ * in @dir by killed writers, for the NAMEs in @names (NULL-terminated; NULL
+ * @names: any). The caller holds the folder's lock.
+ */
+void lesion_cohort_remove_stale_temps(const char *dir, const char *const *names);
+
+/* ---- what the group level gathered (input of the statistics) ---- */
+
+/* One participant's baseline-vs-later change, as the group tables use it. */
+struct lesion_cohort_pair {
+	const char *participant_id;
+	const char *group;         /* NULL: none */
+	const char *session;       /* the later session */
+	double baseline_mm3, volume_mm3, delta_mm3, percent_change;
+	const cJSON *extra;        /* the later timepoint's extra columns (object) */
+	const cJSON *baseline_extra;
+};
+
+/*
+ * struct lesion_cohort_data - the ok baseline changes of every participant,
+ * the sessions in table order and the groups in table order. Owned by the
+ * group level; valid during lesion_cohort_write_comparison().
+ */
+struct lesion_cohort_data {
+	int n_pairs;
+	struct lesion_cohort_pair *pairs;
+	int n_sessions;
+	const char **sessions;
+	int n_groups;
+	const char **groups;       /* NULL entry: participants without a group */
+};
+
+/*
+ * lesion_cohort_write_comparison() - comparison.json/.tsv (SPEC.md, issue 7)
+ * from @data into @out_dir. The hook of the statistics module: until it is
+ * implemented it writes nothing and returns LESION_OK.
+ */
+enum lesion_status lesion_cohort_write_comparison(const struct lesion_cohort_data *data,
+						  const struct lesion_cohort_group_options *opt,
+						  const char *out_dir,
+						  struct lesion_error *err);
+
+#endif
