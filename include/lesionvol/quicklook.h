@@ -70,6 +70,10 @@ struct lesion_quicklook_tile {
 	int64_t slice;
 	int x, y, width, height;
 	int64_t lesion_voxels;    /* overlay voxels drawn in this slice */
+	double position_mm;       /* world coordinate of the slice's centre along
+				     the plane's axis: z (axial), y (coronal) or
+				     x (sagittal; negative is the patient's left),
+				     drawn as e.g. S 12, P 30 or L 30 */
 };
 
 /*

@@ -93,7 +93,9 @@ struct lesion_measurement {
 	double largest_component_mm3;  /* 0 when there is no component */
 	int64_t nan_voxels;            /* NaN voxels of the whole volume */
 	double soft_volume_mm3;        /* with rule->soft, else NaN */
-	double lower, upper;           /* effective bounds (NaN: none) */
+	double lower, upper;           /* effective bounds (NaN: none); the
+					  default rule's lower bound 0 is
+					  exclusive, every other inclusive */
 	double ref_median, ref_mad;    /* for --zthr/--uzthr, else NaN */
 	char rule[256];                /* lesion_rule_describe(), plus the
 					  median and MAD when relative, and

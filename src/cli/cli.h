@@ -105,6 +105,14 @@ void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_set_command_name(const char *name);
 
+/*
+ * cli_refuse_overwrite() - exit code 2 (usage error printed) when the file of
+ * an output option in @outputs (NULL-terminated long names) is an input: a
+ * positional argument or the value of another path option, by name or by
+ * inode; or when two output options name one file. Else 0.
+ */
+int cli_refuse_overwrite(const struct cli_args *args, const char *const *outputs);
+
 /* Threads: applies --threads (0 = all cores). */
 void cli_apply_threads(const struct cli_args *args);
 
@@ -183,6 +191,8 @@ extern const struct cli_command cmd_simulate;
 extern const struct cli_command cmd_cohort;
 extern const struct cli_command cmd_bids;
 extern int cli_argc; extern char **cli_argv; /* the whole command line */
+extern const struct cli_command cmd_evaluate;
+extern const struct cli_command cmd_regions;
 extern const struct cli_command *const cli_commands[];
 
 #endif

@@ -90,6 +90,7 @@ static int group_level(const struct lesion_cohort_plan *plan, const char *out_di
 				fprintf(stderr, "lesionvol bids: group level: %d participants, %d "
 					"failed; tables in '%s'\n", sum.n_participants,
 					sum.n_failed, out_dir);
+			cli_cohort_print_comparison(out_dir);
 			rc = st;
 		}
 	}

@@ -114,11 +114,9 @@ static int run_change(const struct cli_command *cmd, struct cli_args *args)
 			goto out;
 	}
 	const char *map = cli_string(args, "out-change");
-	for (int i = 0; map && i < n; i++)
-		if (strcmp(map, args->positional[i]) == 0) {
-			rc = cli_usage_error(cmd, "--out-change '%s' would overwrite an input", map);
-			goto out;
-		}
+	static const char *const outputs[] = {"output", "out-change", NULL};
+	if ((rc = cli_refuse_overwrite(args, outputs)))
+		goto out;
 	cli_apply_threads(args);
 	opt.mask_path = cli_string(args, "mask");
 	opt.volume_index = cli_given(args, "volume") ? cli_int(args, "volume") : -1;

@@ -80,6 +80,7 @@ static int run(const struct cli_command *cmd, struct cli_args *args)
 		goto out;
 	}
 	summary(out_dir, &plan, oc, &sum);
+	cli_cohort_print_comparison(out_dir);
 	rc = st;
 out:
 	free(oc);

@@ -111,6 +111,10 @@ static int run_info(const struct cli_command *cmd, struct cli_args *args)
 	struct cli_output out;
 	int worst = 0;
 	cli_apply_threads(args);
+	static const char *const outputs[] = {"output", NULL};
+	int refused = cli_refuse_overwrite(args, outputs);
+	if (refused)
+		return refused;
 	if (cli_output_open(&out, args))
 		return LESION_ERR_INTERNAL;
 	cJSON *all = cJSON_CreateArray();

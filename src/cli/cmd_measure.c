@@ -1,6 +1,7 @@
 /* cmd_measure.c: `lesionvol measure`, the segmentation rule applied to one
  * image: lesion volume, every connected component, optional mask/label maps. */
 #include "cli.h"
+#include "regions.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,8 @@ static void keys_of(const cJSON *obj, const char **cols, int max)
 	int n = 0;
 	const cJSON *it;
 	cJSON_ArrayForEach(it, obj) {
-		if (n + 1 < max && strcmp(it->string, "components") != 0)
+		if (n + 1 < max && strcmp(it->string, "components") != 0 &&
+		    strcmp(it->string, "regions") != 0)
 			cols[n++] = it->string;
 	}
 	cols[n] = NULL;
@@ -107,6 +109,7 @@ static void print_result(FILE *f, enum cli_format fmt, const struct cli_args *ar
 	} else {
 		keys_of(summary, cols, 40);
 		cli_write_record(f, fmt, summary, cols);
+		cli_regions_print(f, summary);
 		if (n_total == 0)
 			return;
 		fprintf(f, "\ncomponents (largest first):\n");
@@ -121,6 +124,7 @@ static int run_measure(const struct cli_command *cmd, struct cli_args *args)
 {
 	struct lesion_rule rule;
 	struct lesion_volume *vol = NULL, *brain = NULL;
+	struct lesion_atlas *atlas = NULL;
 	struct lesion_measurement m = {0};
 	struct lesion_segmentation seg = {0};
 	struct lesion_error err;
@@ -140,7 +144,8 @@ static int run_measure(const struct cli_command *cmd, struct cli_args *args)
 		return cli_error(&err);
 	for (int i = 0; i < vol->n_warnings; i++)
 		cli_warning("'%s': %s", path, vol->warnings[i]);
-	rc = cli_mask_from_args(args, &brain);
+	if (!(rc = cli_mask_from_args(args, &brain)))
+		rc = cli_atlas_from_args(args, &atlas);
 	if (rc)
 		goto out;
 	{
@@ -152,7 +157,7 @@ static int run_measure(const struct cli_command *cmd, struct cli_args *args)
 		if (rc)
 			goto out;
 	}
-	seg.want_mask = mask_out != NULL;
+	seg.want_mask = mask_out != NULL || atlas;
 	seg.want_labels = labels_out != NULL;
 	if (lesion_measure(vol, brain, &rule, &m, &seg, &err)) {
 		rc = cli_error(&err);
@@ -172,6 +177,8 @@ static int run_measure(const struct cli_command *cmd, struct cli_args *args)
 			&m.components[l], rule.soft, flat));
 	}
 	cJSON_AddItemToObject(summary, "components", comps);
+	if (atlas && (rc = cli_regions_add(summary, atlas, args, vol, seg.mask)))
+		goto out;
 	if (cli_output_open(&out, args)) {
 		rc = LESION_ERR_INTERNAL;
 		goto out;
@@ -182,6 +189,7 @@ out:
 	cJSON_Delete(summary);
 	lesion_segmentation_release(&seg);
 	lesion_measurement_release(&m);
+	lesion_atlas_free(atlas);
 	lesion_volume_free(brain);
 	lesion_volume_free(vol);
 	return rc;
@@ -224,13 +232,13 @@ const struct cli_command cmd_measure = {
 	.min_args = 1,
 	.max_args = 1,
 	.groups = (const struct cli_option_group *const[]){
-		&measure_group, &cli_group_segmentation, &cli_group_output,
+		&measure_group, &cli_group_segmentation, &cli_group_atlas, &cli_group_output,
 		&cli_group_threads, &cli_group_general, NULL},
 	.examples = (const char *const[]){
 		"lesionvol measure sample_data/sub-01/ses-01/anat/sub-01_ses-01_label-lesion_mask.nii.gz",
 		"lesionvol measure --format json --connectivity 6 --min-voxels 10 "
 		"sample_data/sub-01/ses-01/anat/sub-01_ses-01_label-lesion_mask.nii.gz",
-		"lesionvol measure --zthr 3 --fill-holes --out-mask /tmp/lesion.nii.gz "
+		"lesionvol measure --zthr 3 --fill-holes --min-volume 100 --out-mask lesion.nii.gz "
 		"sample_data/sub-01/ses-01/anat/sub-01_ses-01_FLAIR.nii.gz",
 		NULL},
 	.run = run_measure,

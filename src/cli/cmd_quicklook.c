@@ -42,6 +42,7 @@ static cJSON *describe(const struct lesion_quicklook *ql, const char *output,
 		cJSON_AddNumberToObject(j, "width", tl->width);
 		cJSON_AddNumberToObject(j, "height", tl->height);
 		cJSON_AddNumberToObject(j, "lesion_voxels", (double)tl->lesion_voxels);
+		cli_json_add_number(j, "position_mm", tl->position_mm);
 		cJSON_AddItemToArray(tiles, j);
 	}
 	cJSON_AddItemToObject(o, "slices", slices);
@@ -72,6 +73,10 @@ static int run_quicklook(const struct cli_command *cmd, struct cli_args *args)
 
 	if (!output)
 		return cli_usage_error(cmd, "missing the PNG to write (-o OUT.png)");
+	static const char *const outputs[] = {"output", NULL};
+	int refused = cli_refuse_overwrite(args, outputs);
+	if (refused)
+		return refused;
 	lesion_quicklook_options_init(&opts);
 	opts.n_slices = (int)cli_int(args, "slices");
 	opts.fill = cli_flag(args, "fill");
@@ -159,8 +164,10 @@ const struct cli_command cmd_quicklook = {
 		"sagittal tiles show anterior on the left. The orientation comes from "
 		"the image's voxel-to-world matrix (sform, else qform), so images "
 		"stored LPI, RAS or permuted look the same; an oblique image is shown "
-		"along its closest axes. Voxels keep their physical shape. The number "
-		"above each tile is the slice's 0-based voxel index in the file.\n"
+		"along its closest axes. Voxels keep their physical shape. Above each "
+		"tile: the slice's 0-based voxel index in the file and, on the right, "
+		"where the slice is, as scanners label it (S 12: 12 mm superior of the "
+		"world origin; L 30: 30 mm to the patient's left).\n"
 		"The overlay must be on the image's grid (exit 1 otherwise). stdout "
 		"gets a summary: the slices shown and, in JSON, each tile's pixel "
 		"rectangle.",

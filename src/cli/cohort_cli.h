@@ -38,4 +38,9 @@ void cli_cohort_progress_end(void);
 void cli_cohort_report(const struct lesion_cohort_plan *plan,
 		       const struct lesion_cohort_outcome *outcomes);
 
+/* cli_cohort_print_comparison() - the primary comparison of each follow-up
+ * session as a sentence on stdout, from OUT_DIR/comparison.json (nothing
+ * when there is no comparison). */
+void cli_cohort_print_comparison(const char *out_dir);
+
 #endif

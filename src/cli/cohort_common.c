@@ -205,3 +205,37 @@ void cli_cohort_report(const struct lesion_cohort_plan *plan,
 		cli_warning("%d more participants failed (see the status and message columns)",
 			    failed - 20);
 }
+
+void cli_cohort_print_comparison(const char *out_dir)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/comparison.json", out_dir);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return; /* no comparison: not two groups */
+	char *text = NULL;
+	size_t size = 0;
+	FILE *mem = open_memstream(&text, &size);
+	char chunk[8192];
+	size_t got;
+	while (mem && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, got, mem);
+	fclose(f);
+	if (!mem)
+		return;
+	fclose(mem);
+	cJSON *root = cJSON_Parse(text);
+	free(text);
+	const cJSON *s;
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(root, "sessions")) {
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(s, "ancova_log");
+		const cJSON *sum = cJSON_GetObjectItemCaseSensitive(a, "summary");
+		const cJSON *why = cJSON_GetObjectItemCaseSensitive(a, "reason");
+		const cJSON *ses = cJSON_GetObjectItemCaseSensitive(s, "session");
+		if (cJSON_IsString(sum))
+			printf("%s\n", sum->valuestring);
+		else if (cJSON_IsString(why) && cJSON_IsString(ses))
+			printf("session %s: no ANCOVA: %s\n", ses->valuestring, why->valuestring);
+	}
+	cJSON_Delete(root);
+}

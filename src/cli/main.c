@@ -14,6 +14,8 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_simulate,
 	&cmd_cohort,
 	&cmd_bids,
+	&cmd_evaluate,
+	&cmd_regions,
 	NULL,
 };
 

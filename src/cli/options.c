@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const struct cli_option_group cli_group_segmentation = {
 	"Segmentation rule (SPEC.md; same for every command)",
@@ -472,4 +473,54 @@ void cli_print_markdown(FILE *f, const struct cli_command *cmd)
 		fprintf(f, "```\n");
 	}
 	fputc('\n', f);
+}
+
+/* Two names of one file: the same text, or the same device and inode. */
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if (!a || !b)
+		return 0;
+	if (strcmp(a, b) == 0)
+		return 1;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+static int is_output_option(const char *name, const char *const *outputs)
+{
+	for (int k = 0; outputs[k]; k++)
+		if (strcmp(name, outputs[k]) == 0)
+			return 1;
+	return 0;
+}
+
+int cli_refuse_overwrite(const struct cli_args *args, const char *const *outputs)
+{
+	for (int k = 0; outputs[k]; k++) {
+		const char *out = cli_given(args, outputs[k]) ? cli_string(args, outputs[k]) : NULL;
+		if (!out || strcmp(out, "-") == 0)
+			continue;
+		for (int i = 0; i < args->n_positional; i++)
+			if (same_file(out, args->positional[i]))
+				return cli_usage_error(args->cmd, "refusing to overwrite the input "
+						       "'%s' with --%s", args->positional[i], outputs[k]);
+		for (int v = 0; v < args->n_values; v++) {
+			const struct cli_value *val = &args->values[v];
+			if (val->opt->type != CLI_STRING || !val->count ||
+			    strcmp(val->opt->name, outputs[k]) == 0)
+				continue;
+			for (int c = 0; c < val->count; c++) {
+				if (!same_file(out, val->values[c]))
+					continue;
+				if (is_output_option(val->opt->name, outputs))
+					return cli_usage_error(args->cmd, "--%s and --%s both name '%s'",
+							       val->opt->name, outputs[k], out);
+				return cli_usage_error(args->cmd, "refusing to overwrite the input "
+						       "'%s' (--%s) with --%s", val->values[c],
+						       val->opt->name, outputs[k]);
+			}
+		}
+	}
+	return 0;
 }

@@ -84,11 +84,16 @@ static enum lesion_status check_parameters(struct lesion_aggregate *a)
 	char **texts = calloc((size_t)a->n + 1, sizeof(char *));
 	if (!texts)
 		return LESION_ERR_INTERNAL;
-	int best = -1, best_count = 0;
+	int best = -1, best_count = 0, first = -1, all_same = 1;
 	for (int i = 0; i < a->n; i++)
-		if (a->docs[i] && !a->errors[i])
-			texts[i] = params_text(a->docs[i]);
-	for (int i = 0; i < a->n; i++) {
+		if (a->docs[i] && !a->errors[i] && (texts[i] = params_text(a->docs[i]))) {
+			if (first < 0)
+				first = i;
+			else if (strcmp(texts[i], texts[first]) != 0)
+				all_same = 0;
+		}
+	/* the usual case in one pass; counting is quadratic */
+	for (int i = all_same ? a->n : 0; i < a->n; i++) {
 		if (!texts[i])
 			continue;
 		int count = 0;
@@ -99,6 +104,8 @@ static enum lesion_status check_parameters(struct lesion_aggregate *a)
 			best_count = count;
 		}
 	}
+	if (all_same && first >= 0)
+		best = first;
 	enum lesion_status st = LESION_OK;
 	for (int i = 0; best >= 0 && i < a->n; i++) {
 		if (!texts[i] || strcmp(texts[i], texts[best]) == 0)
@@ -120,6 +127,15 @@ static enum lesion_status check_parameters(struct lesion_aggregate *a)
 		free(texts[i]);
 	free(texts);
 	return st;
+}
+
+/* The tables need no component lists: drop them, so the group level holds
+ * little per participant even for thousands of them. */
+static void drop_components(cJSON *doc)
+{
+	cJSON *t;
+	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(doc, "timepoints"))
+		cJSON_DeleteItemFromObjectCaseSensitive(t, "components");
 }
 
 enum lesion_status lesion_aggregate_load(const struct lesion_cohort_plan *plan,
@@ -152,6 +168,7 @@ enum lesion_status lesion_aggregate_load(const struct lesion_cohort_plan *plan,
 		} else if (!(a->docs[i] = cJSON_Parse(text))) {
 			lesion_buf_printf(&why, "unable to parse '%s'", path);
 		} else {
+			drop_components(a->docs[i]);
 			struct lesion_buf m = {0};
 			if (!matches_plan(a->docs[i], p, &m))
 				lesion_buf_printf(&why, "'%s' is out of date: %s; rerun the "

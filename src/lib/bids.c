@@ -360,7 +360,15 @@ enum lesion_status lesion_cohort_plan_from_bids(const char *bids_dir,
 		if (add_participant(root, subs[i], opt, &pt, out))
 			goto oom;
 		struct lesion_cohort_participant *p = &out->participants[out->n_participants - 1];
-		if (p->n_timepoints == 0 && !p->error) {
+		if (p->n_timepoints == 0 && !p->error && opt->n_participant_labels > 0) {
+			/* asked for by name: say why nothing is measured */
+			struct lesion_buf b = {0};
+			lesion_buf_printf(&b, "no lesion mask found under '%s/%s'%s", bids_dir,
+					  subs[i], opt->n_session_labels ? " for the sessions asked for"
+					  : " (--image-pattern chooses the file names)");
+			if (!(p->error = b.data))
+				goto oom;
+		} else if (p->n_timepoints == 0 && !p->error) {
 			/* no lesion mask: not part of this analysis */
 			free(p->participant_id);
 			free(p->label);

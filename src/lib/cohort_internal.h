@@ -120,6 +120,9 @@ struct lesion_cohort_data {
 	const char **sessions;
 	int n_groups;
 	const char **groups;       /* NULL entry: participants without a group */
+	int n_participants;        /* every participant of the plan, ok or not */
+	const char **participant_ids;
+	const char **participant_groups;
 };
 
 /*

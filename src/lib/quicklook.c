@@ -2,6 +2,8 @@
  * oriented in the patient's frame from the voxel-to-world matrix. */
 #include "lesionvol/quicklook.h"
 
+#include "quicklook_internal.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,29 +12,6 @@
 #define CHUNK 65536
 #define MAX_SAMPLES 1000000
 #define FILL_ALPHA 0.4
-
-/* 5x7 glyphs, one byte per row, bit 4 leftmost */
-static const struct glyph {
-	char c;
-	unsigned char rows[7];
-} font[] = {
-	{'0', {0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e}},
-	{'1', {0x04, 0x0c, 0x04, 0x04, 0x04, 0x04, 0x0e}},
-	{'2', {0x0e, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1f}},
-	{'3', {0x1f, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0e}},
-	{'4', {0x02, 0x06, 0x0a, 0x12, 0x1f, 0x02, 0x02}},
-	{'5', {0x1f, 0x10, 0x1e, 0x01, 0x01, 0x11, 0x0e}},
-	{'6', {0x06, 0x08, 0x10, 0x1e, 0x11, 0x11, 0x0e}},
-	{'7', {0x1f, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08}},
-	{'8', {0x0e, 0x11, 0x11, 0x0e, 0x11, 0x11, 0x0e}},
-	{'9', {0x0e, 0x11, 0x11, 0x0f, 0x01, 0x02, 0x0c}},
-	{'L', {0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1f}},
-	{'R', {0x1e, 0x11, 0x11, 0x1e, 0x14, 0x12, 0x11}},
-	{'A', {0x0e, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11}},
-	{'P', {0x1e, 0x11, 0x11, 0x1e, 0x10, 0x10, 0x10}},
-	{'S', {0x0f, 0x10, 0x10, 0x0e, 0x01, 0x01, 0x1e}},
-	{'I', {0x0e, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e}},
-};
 
 /* overlay classes: 1 lesion or resolved, 2 persistent, 3 new */
 static const unsigned char mask_colour[3] = {255, 32, 32};
@@ -49,10 +28,11 @@ static const unsigned char change_colour[4][3] = {
 static const struct plane_def {
 	int slice_world, h_world, v_world;
 	const char *letters;
+	const char *positive, *negative; /* sides of the world origin */
 } planes[3] = {
-	{2, 0, 1, "RLAP"},
-	{1, 0, 2, "RLSI"},
-	{0, 1, 2, "APSI"},
+	{2, 0, 1, "RLAP", "S", "I"},
+	{1, 0, 2, "RLSI", "A", "P"},
+	{0, 1, 2, "APSI", "R", "L"},
 };
 
 void lesion_quicklook_options_init(struct lesion_quicklook_options *opts)
@@ -309,6 +289,18 @@ static enum lesion_status frame_init(struct frame *f, const struct lesion_geomet
 	return LESION_OK;
 }
 
+/* the world coordinate (mm) of the centre of slice @k along the plane's
+ * world axis (x for sagittal: negative is the patient's left) */
+static double slice_position_mm(const struct lesion_geometry *g, const struct frame *f,
+				enum lesion_plane plane, int64_t k)
+{
+	double ijk[3], xyz[3];
+	for (int a = 0; a < 3; a++)
+		ijk[a] = a == f->slice_axis ? (double)k : (double)(f->dim[a] - 1) / 2;
+	lesion_geometry_voxel_to_world(g, ijk, xyz);
+	return xyz[planes[plane].slice_world];
+}
+
 /* index along the slice axis in world order (inferior first for axial) */
 static int64_t world_order(const struct frame *f, int64_t k)
 {
@@ -356,37 +348,8 @@ static int choose_slices(const struct frame *f, const struct lesion_volume *img,
 	return count;
 }
 
-struct canvas {
-	int width, height;
-	unsigned char *rgb;
-};
-
-static void put(struct canvas *c, int x, int y, const unsigned char colour[3])
-{
-	if (x < 0 || y < 0 || x >= c->width || y >= c->height)
-		return;
-	memcpy(c->rgb + ((size_t)y * (size_t)c->width + (size_t)x) * 3, colour, 3);
-}
-
-static void draw_text(struct canvas *c, int x, int y, int scale, const char *text)
-{
-	static const unsigned char white[3] = {235, 235, 235};
-	for (; *text; text++, x += 6 * scale) {
-		const struct glyph *gl = NULL;
-		for (size_t i = 0; i < sizeof(font) / sizeof(font[0]); i++)
-			if (font[i].c == *text)
-				gl = &font[i];
-		if (!gl)
-			continue;
-		for (int r = 0; r < 7 * scale; r++)
-			for (int col = 0; col < 5 * scale; col++)
-				if (gl->rows[r / scale] & (0x10 >> (col / scale)))
-					put(c, x + col, y + r, white);
-	}
-}
-
 /* Draw slice @k of the image and its overlay at (@x0, @y0). */
-static void draw_tile(struct canvas *c, const struct frame *f,
+static void draw_tile(struct lesion_canvas *c, const struct frame *f,
 		      const struct lesion_volume *img, const unsigned char *classes,
 		      enum lesion_overlay_kind kind, int fill, double low, double high,
 		      int64_t k, int x0, int y0, unsigned char *cls)
@@ -412,7 +375,8 @@ static void draw_tile(struct canvas *c, const struct frame *f,
 			double g = n ? (sum / (double)n - low) / (high - low) : 0;
 			unsigned char grey = (unsigned char)floor(fmin(1, fmax(0, g)) * 255 + 0.5);
 			unsigned char pix[3] = {grey, grey, grey};
-			put(c, x0 + px, y0 + py, pix);
+			memcpy(c->rgb + ((size_t)(y0 + py) * (size_t)c->width + (size_t)(x0 + px)) * 3,
+			       pix, 3);
 			cls[(size_t)py * (size_t)f->width + (size_t)px] = top;
 		}
 	if (!classes)
@@ -545,7 +509,7 @@ enum lesion_status lesion_quicklook_render(const struct lesion_volume *image,
 		st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	struct canvas c = {ql->width, ql->height, ql->rgb};
+	struct lesion_canvas c = {ql->width, ql->height, ql->rgb};
 	for (int t = 0; t < ql->n_tiles; t++) {
 		struct lesion_quicklook_tile *tile = &ql->tiles[t];
 		int cx = (t % cols) * cell_w, cy = (t / cols) * cell_h;
@@ -557,9 +521,20 @@ enum lesion_status lesion_quicklook_render(const struct lesion_volume *image,
 		tile->lesion_voxels = count_in_slice(&f, classes, slices[t]);
 		draw_tile(&c, &f, image, classes, ql->overlay, opts->fill,
 			  ql->window_low, ql->window_high, slices[t], tile->x, tile->y, cls);
-		char num[24], letter[2] = {0, 0};
+		char num[24], pos[24], letter[2] = {0, 0};
 		snprintf(num, sizeof(num), "%lld", (long long)slices[t]);
-		draw_text(&c, tile->x, cy + pad, scale, num);
+		lesion_font_draw(&c, tile->x, cy + pad, scale, num);
+		/* where the slice is, as scanners label it: L 30 is 30 mm left of
+		 * the world origin (sagittal tiles have no L/R at their sides) */
+		tile->position_mm = slice_position_mm(&image->geom, &f, opts->plane, slices[t]);
+		double v = floor(tile->position_mm + 0.5);
+		/* "I 8", not "I8", which reads as 18 */
+		snprintf(pos, sizeof(pos), "%s%s%.0f", v == 0 ? "" : v > 0
+			 ? planes[opts->plane].positive : planes[opts->plane].negative,
+			 v == 0 ? "" : " ", fabs(v));
+		int pos_w = lesion_font_width(pos, scale);
+		if (tile->x + f.width - pos_w > tile->x + f.width / 2 + 4 * scale)
+			lesion_font_draw(&c, tile->x + f.width - pos_w, cy + pad, scale, pos);
 		const int lx[4] = {cx + pad, cx + gutter + f.width + pad,
 				   tile->x + (f.width - 5 * scale) / 2,
 				   tile->x + (f.width - 5 * scale) / 2};
@@ -571,7 +546,7 @@ enum lesion_status lesion_quicklook_render(const struct lesion_volume *image,
 			if (e == 2 && lx[2] < tile->x + 6 * scale * (int)strlen(num) + scale)
 				continue;
 			letter[0] = ql->label[e];
-			draw_text(&c, lx[e], ly[e], scale, letter);
+			lesion_font_draw(&c, lx[e], ly[e], scale, letter);
 		}
 	}
 	*out = ql;

@@ -16,7 +16,7 @@
 
 #define MAX_QUICKLOOK_BYTES (8 << 20)
 
-void rbuf_puts(struct rbuf *b, const char *s)
+void lesion_rbuf_puts(struct lesion_rbuf *b, const char *s)
 {
 	size_t n = strlen(s);
 	if (b->failed)
@@ -37,7 +37,7 @@ void rbuf_puts(struct rbuf *b, const char *s)
 	b->len += n;
 }
 
-void rbuf_printf(struct rbuf *b, const char *fmt, ...)
+void lesion_rbuf_printf(struct lesion_rbuf *b, const char *fmt, ...)
 {
 	char small[512];
 	va_list ap;
@@ -49,7 +49,7 @@ void rbuf_printf(struct rbuf *b, const char *fmt, ...)
 		return;
 	}
 	if ((size_t)n < sizeof(small)) {
-		rbuf_puts(b, small);
+		lesion_rbuf_puts(b, small);
 		return;
 	}
 	char *big = malloc((size_t)n + 1);
@@ -60,132 +60,25 @@ void rbuf_printf(struct rbuf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(big, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	rbuf_puts(b, big);
+	lesion_rbuf_puts(b, big);
 	free(big);
 }
 
-void rbuf_escaped(struct rbuf *b, const char *s)
+void lesion_rbuf_escaped(struct lesion_rbuf *b, const char *s)
 {
 	char one[2] = {0, 0};
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '&': rbuf_puts(b, "&amp;"); break;
-		case '<': rbuf_puts(b, "&lt;"); break;
-		case '>': rbuf_puts(b, "&gt;"); break;
-		case '"': rbuf_puts(b, "&quot;"); break;
+		case '&': lesion_rbuf_puts(b, "&amp;"); break;
+		case '<': lesion_rbuf_puts(b, "&lt;"); break;
+		case '>': lesion_rbuf_puts(b, "&gt;"); break;
+		case '"': lesion_rbuf_puts(b, "&quot;"); break;
 		default:
 			/* control characters are not allowed in XML */
 			one[0] = (unsigned char)*s < 0x20 && *s != '\t' ? ' ' : *s;
-			rbuf_puts(b, one);
+			lesion_rbuf_puts(b, one);
 		}
 	}
-}
-
-/* A TSV table: the whole file, cut in place into fields. */
-struct table {
-	char *text;
-	int n_cols, n_rows;
-	char **cells; /* (n_rows + 1) * n_cols, row 0 the header */
-};
-
-static void table_release(struct table *t)
-{
-	free(t->text);
-	free(t->cells);
-	memset(t, 0, sizeof(*t));
-}
-
-static const char *cell(const struct table *t, int row, int col)
-{
-	return col < 0 ? NULL : t->cells[(size_t)(row + 1) * (size_t)t->n_cols + (size_t)col];
-}
-
-static int column(const struct table *t, const char *name)
-{
-	for (int c = 0; c < t->n_cols; c++)
-		if (strcmp(t->cells[c], name) == 0)
-			return c;
-	return -1;
-}
-
-static double number(const char *s)
-{
-	char *end;
-	if (!s || !*s)
-		return NAN;
-	double v = strtod(s, &end);
-	return *end ? NAN : v;
-}
-
-/* 1: read, 0: no such file, -1: error (in @err) */
-static int table_read(const char *path, struct table *t, struct lesion_error *err)
-{
-	memset(t, 0, sizeof(*t));
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return 0;
-	struct rbuf b = {0};
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk) - 1, f)) > 0) {
-		chunk[n] = '\0';
-		if (strlen(chunk) != n) {
-			fclose(f);
-			free(b.data);
-			lesion_error_set(err, LESION_ERR_INPUT, "unable to read '%s': not a text table", path);
-			return -1;
-		}
-		rbuf_puts(&b, chunk);
-	}
-	fclose(f);
-	if (b.failed || !b.data) {
-		free(b.data);
-		lesion_error_set(err, b.failed ? LESION_ERR_INTERNAL : LESION_ERR_INPUT,
-				 b.failed ? "out of memory" : "'%s' is empty", path);
-		return -1;
-	}
-	t->text = b.data;
-	int lines = 1, tabs = 0;
-	for (char *p = t->text; *p; p++) {
-		lines += *p == '\n';
-		tabs += *p == '\t';
-	}
-	t->cells = calloc((size_t)(lines + tabs + 1), sizeof(char *));
-	if (!t->cells) {
-		table_release(t);
-		lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
-		return -1;
-	}
-	int row = 0, k = 0;
-	for (char *line = t->text, *next; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		size_t len = strlen(line);
-		if (len && line[len - 1] == '\r')
-			line[--len] = '\0';
-		if (!len)
-			continue;
-		int fields = 0;
-		for (char *fld = line, *tab; fld; fld = tab) {
-			tab = strchr(fld, '\t');
-			if (tab)
-				*tab++ = '\0';
-			t->cells[k++] = fld;
-			fields++;
-		}
-		if (row == 0)
-			t->n_cols = fields;
-		else if (fields != t->n_cols) {
-			lesion_error_set(err, LESION_ERR_INPUT, "'%s': row %d has %d fields, the "
-					 "header has %d", path, row + 1, fields, t->n_cols);
-			table_release(t);
-			return -1;
-		}
-		row++;
-	}
-	t->n_rows = row > 0 ? row - 1 : 0;
-	return 1;
 }
 
 static int find_string(const char **list, int n, const char *s)
@@ -201,19 +94,14 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static const char *na_to_null(const char *s)
-{
-	return !s || !*s || strcmp(s, "n/a") == 0 ? NULL : s;
-}
-
 /* Participants, sessions and groups from timepoints.tsv and changes.tsv. */
-static enum lesion_status build(const struct table *tp, const struct table *ch,
+static enum lesion_status build(const struct lesion_rtable *tp, const struct lesion_rtable *ch,
 				struct report_data *d, struct lesion_error *err)
 {
-	int c_id = column(tp, "participant_id"), c_ses = column(tp, "session");
-	int c_grp = column(tp, "group"), c_days = column(tp, "days");
-	int c_vol = column(tp, "lesion_volume_ml"), c_st = column(tp, "status");
-	int c_msg = column(tp, "message");
+	int c_id = lesion_rtable_column(tp, "participant_id"), c_ses = lesion_rtable_column(tp, "session");
+	int c_grp = lesion_rtable_column(tp, "group"), c_days = lesion_rtable_column(tp, "days");
+	int c_vol = lesion_rtable_column(tp, "lesion_volume_ml"), c_st = lesion_rtable_column(tp, "status");
+	int c_msg = lesion_rtable_column(tp, "message");
 	if (c_id < 0 || c_ses < 0 || c_vol < 0)
 		return lesion_error_set(err, LESION_ERR_INPUT, "timepoints.tsv lacks the "
 					"participant_id, session or lesion_volume_ml column");
@@ -229,7 +117,7 @@ static enum lesion_status build(const struct table *tp, const struct table *ch,
 	}
 	d->days_known = 1;
 	for (int r = 0; r < n; r++) {
-		const char *id = cell(tp, r, c_id), *g = na_to_null(cell(tp, r, c_grp));
+		const char *id = lesion_rtable_cell(tp, r, c_id), *g = lesion_na_to_null(lesion_rtable_cell(tp, r, c_grp));
 		int p = find_string(ids, d->n_parts, id);
 		if (p < 0) {
 			p = d->n_parts++;
@@ -237,18 +125,18 @@ static enum lesion_status build(const struct table *tp, const struct table *ch,
 			first[p] = r;
 		}
 		order[r] = r - first[p]; /* position of this timepoint in its participant */
-		if (find_string(d->sessions, d->n_sessions, cell(tp, r, c_ses)) < 0)
-			d->sessions[d->n_sessions++] = cell(tp, r, c_ses);
+		if (find_string(d->sessions, d->n_sessions, lesion_rtable_cell(tp, r, c_ses)) < 0)
+			d->sessions[d->n_sessions++] = lesion_rtable_cell(tp, r, c_ses);
 		if (find_string(d->groups, d->n_groups, g ? g : "(no group)") < 0)
 			d->groups[d->n_groups++] = g ? g : "(no group)";
-		if (!isfinite(number(cell(tp, r, c_days))))
+		if (!isfinite(lesion_rtable_number(lesion_rtable_cell(tp, r, c_days))))
 			d->days_known = 0;
 	}
 	/* sessions in time order: by mean day, else by mean position within
 	 * each participant (so "acute, subacute, chronic" keep their order) */
 	for (int r = 0; r < n; r++) {
-		int s = find_string(d->sessions, d->n_sessions, cell(tp, r, c_ses));
-		key[s] += d->days_known ? number(cell(tp, r, c_days)) : order[r];
+		int s = find_string(d->sessions, d->n_sessions, lesion_rtable_cell(tp, r, c_ses));
+		key[s] += d->days_known ? lesion_rtable_number(lesion_rtable_cell(tp, r, c_days)) : order[r];
 		cnt[s] += 1;
 	}
 	for (int s = 0; s < d->n_sessions; s++)
@@ -279,34 +167,34 @@ static enum lesion_status build(const struct table *tp, const struct table *ch,
 		q->volume_ml = vals + (size_t)(3 * p) * (size_t)d->n_sessions;
 		q->days = q->volume_ml + d->n_sessions;
 		q->percent = q->days + d->n_sessions;
-		const char *g = na_to_null(cell(tp, first[p], c_grp));
+		const char *g = lesion_na_to_null(lesion_rtable_cell(tp, first[p], c_grp));
 		q->group = find_string(d->groups, d->n_groups, g ? g : "(no group)");
 	}
 	for (int r = 0; r < n; r++) {
-		struct rpart *q = &d->parts[find_string(ids, d->n_parts, cell(tp, r, c_id))];
-		int s = find_string(d->sessions, d->n_sessions, cell(tp, r, c_ses));
-		const char *st = cell(tp, r, c_st);
+		struct rpart *q = &d->parts[find_string(ids, d->n_parts, lesion_rtable_cell(tp, r, c_id))];
+		int s = find_string(d->sessions, d->n_sessions, lesion_rtable_cell(tp, r, c_ses));
+		const char *st = lesion_rtable_cell(tp, r, c_st);
 		if (st && strcmp(st, "ok") != 0) {
 			q->ok = 0;
 			if (!q->message)
-				q->message = na_to_null(cell(tp, r, c_msg));
+				q->message = lesion_na_to_null(lesion_rtable_cell(tp, r, c_msg));
 			continue;
 		}
-		q->volume_ml[s] = number(cell(tp, r, c_vol));
-		q->days[s] = number(cell(tp, r, c_days));
+		q->volume_ml[s] = lesion_rtable_number(lesion_rtable_cell(tp, r, c_vol));
+		q->days[s] = lesion_rtable_number(lesion_rtable_cell(tp, r, c_days));
 	}
 	/* percent change against each participant's first timepoint */
-	int h_id = ch ? column(ch, "participant_id") : -1, h_base = ch ? column(ch, "baseline_session") : -1;
-	int h_ses = ch ? column(ch, "session") : -1, h_pc = ch ? column(ch, "percent_change") : -1;
-	int h_st = ch ? column(ch, "status") : -1;
+	int h_id = ch ? lesion_rtable_column(ch, "participant_id") : -1, h_base = ch ? lesion_rtable_column(ch, "baseline_session") : -1;
+	int h_ses = ch ? lesion_rtable_column(ch, "session") : -1, h_pc = ch ? lesion_rtable_column(ch, "percent_change") : -1;
+	int h_st = ch ? lesion_rtable_column(ch, "status") : -1;
 	for (int r = 0; ch && h_id >= 0 && h_base >= 0 && h_ses >= 0 && h_pc >= 0 && r < ch->n_rows; r++) {
-		int p = find_string(ids, d->n_parts, cell(ch, r, h_id));
-		int s = find_string(d->sessions, d->n_sessions, cell(ch, r, h_ses));
-		const char *st = cell(ch, r, h_st);
+		int p = find_string(ids, d->n_parts, lesion_rtable_cell(ch, r, h_id));
+		int s = find_string(d->sessions, d->n_sessions, lesion_rtable_cell(ch, r, h_ses));
+		const char *st = lesion_rtable_cell(ch, r, h_st);
 		if (p < 0 || s < 0 || (st && strcmp(st, "ok") != 0) ||
-		    strcmp(cell(ch, r, h_base), cell(tp, first[p], c_ses)) != 0)
+		    strcmp(lesion_rtable_cell(ch, r, h_base), lesion_rtable_cell(tp, first[p], c_ses)) != 0)
 			continue;
-		d->parts[p].percent[s] = number(cell(ch, r, h_pc));
+		d->parts[p].percent[s] = lesion_rtable_number(lesion_rtable_cell(ch, r, h_pc));
 	}
 	free(ids); free(key); free(cnt); free(order); free(first);
 	return LESION_OK;
@@ -320,7 +208,7 @@ static void report_data_release(struct report_data *d)
 	free(d->groups);
 }
 
-static void base64(struct rbuf *b, const unsigned char *p, size_t n)
+static void base64(struct lesion_rbuf *b, const unsigned char *p, size_t n)
 {
 	static const char abc[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -332,12 +220,12 @@ static void base64(struct rbuf *b, const unsigned char *p, size_t n)
 		q[1] = abc[v >> 12 & 63];
 		q[2] = i + 1 < n ? abc[v >> 6 & 63] : '=';
 		q[3] = i + 2 < n ? abc[v & 63] : '=';
-		rbuf_puts(b, q);
+		lesion_rbuf_puts(b, q);
 	}
 }
 
 /* <img> of every OUT_DIR/sub-<label>/sub-<label>*_quicklook.png, by name */
-static void quicklooks(struct rbuf *b, const char *out_dir, const char *id)
+static void quicklooks(struct lesion_rbuf *b, const char *out_dir, const char *id)
 {
 	const char *label = strncmp(id, "sub-", 4) == 0 ? id + 4 : id;
 	if (!*label)
@@ -386,13 +274,13 @@ static void quicklooks(struct rbuf *b, const char *out_dir, const char *id)
 		if (f)
 			fclose(f);
 		if (size > 8 && size < MAX_QUICKLOOK_BYTES && memcmp(png, "\x89PNG", 4) == 0) {
-			rbuf_puts(b, "<img class=\"ql\" alt=\"");
-			rbuf_escaped(b, names[i]->d_name);
-			rbuf_puts(b, "\" title=\"");
-			rbuf_escaped(b, names[i]->d_name);
-			rbuf_puts(b, "\" src=\"data:image/png;base64,");
+			lesion_rbuf_puts(b, "<img class=\"ql\" alt=\"");
+			lesion_rbuf_escaped(b, names[i]->d_name);
+			lesion_rbuf_puts(b, "\" title=\"");
+			lesion_rbuf_escaped(b, names[i]->d_name);
+			lesion_rbuf_puts(b, "\" src=\"data:image/png;base64,");
 			base64(b, png, size);
-			rbuf_puts(b, "\"/>");
+			lesion_rbuf_puts(b, "\"/>");
 		}
 		free(png);
 		free(names[i]);
@@ -400,39 +288,12 @@ static void quicklooks(struct rbuf *b, const char *out_dir, const char *id)
 	free(names);
 }
 
-static void number_text(struct rbuf *b, double v, const char *fmt)
+static void number_text(struct lesion_rbuf *b, double v, const char *fmt)
 {
 	if (isfinite(v))
-		rbuf_printf(b, fmt, v);
+		lesion_rbuf_printf(b, fmt, v);
 	else
-		rbuf_puts(b, "n/a");
-}
-
-/* comparison.tsv as it is, numbers rounded for reading; transposed when
- * it is a few rows of many columns */
-static void comparison_table(struct rbuf *b, const struct table *t)
-{
-	int transpose = t->n_rows <= 6 && t->n_cols > t->n_rows;
-	int outer = transpose ? t->n_cols : t->n_rows + 1;
-	int inner = transpose ? t->n_rows + 1 : t->n_cols;
-	rbuf_puts(b, "<div class=\"wide\"><table class=\"stats\">\n");
-	for (int i = 0; i < outer; i++) {
-		rbuf_puts(b, "<tr>");
-		for (int j = 0; j < inner; j++) {
-			int row = transpose ? j : i, col = transpose ? i : j;
-			const char *s = t->cells[(size_t)row * (size_t)t->n_cols + (size_t)col];
-			int head = row == 0;
-			double v = number(s);
-			rbuf_puts(b, head ? "<th>" : "<td>");
-			if (!head && isfinite(v) && strchr(s, '.'))
-				rbuf_printf(b, "%.4g", v);
-			else
-				rbuf_escaped(b, s);
-			rbuf_puts(b, head ? "</th>" : "</td>");
-		}
-		rbuf_puts(b, "</tr>\n");
-	}
-	rbuf_puts(b, "</table></div>\n");
+		lesion_rbuf_puts(b, "n/a");
 }
 
 static const char style[] =
@@ -443,86 +304,98 @@ static const char style[] =
 	"td,th{border:1px solid #ccc;padding:3px 7px;text-align:right;vertical-align:top}"
 	"th{background:#f2f2f2}td.l,th.l{text-align:left}tr.error td{background:#fde8e8}"
 	".wide{overflow-x:auto}img.ql{max-width:420px;display:block;margin:2px 0}"
-	"span.pc{color:#555;font-size:11px}p.meta{color:#555}";
+	"span.pc{color:#555;font-size:11px}p.meta{color:#555}"
+	"p.headline{font-size:15px;font-weight:bold}"
+	"table.stats td{white-space:nowrap}";
 
 enum lesion_status lesion_report_write(const char *out_dir, struct lesion_error *err)
 {
 	char path[4096];
-	struct table tp, ch, cmp;
+	struct lesion_rtable tp, ch, cmp;
 	struct report_data d;
-	struct rbuf b = {0};
+	struct lesion_rbuf b = {0};
 	enum lesion_status st = LESION_OK;
 	memset(&d, 0, sizeof(d));
 	memset(&ch, 0, sizeof(ch));
 	memset(&cmp, 0, sizeof(cmp));
 	snprintf(path, sizeof(path), "%s/timepoints.tsv", out_dir);
-	int got = table_read(path, &tp, err);
+	int got = lesion_rtable_read(path, &tp, err);
 	if (got <= 0)
 		return got < 0 ? err ? err->status : LESION_ERR_INPUT
 			       : lesion_error_set(err, LESION_ERR_INPUT, "unable to read '%s'", path);
 	snprintf(path, sizeof(path), "%s/changes.tsv", out_dir);
-	int have_changes = table_read(path, &ch, NULL) > 0;
+	int have_changes = lesion_rtable_read(path, &ch, NULL) > 0;
 	snprintf(path, sizeof(path), "%s/comparison.tsv", out_dir);
-	int have_comparison = table_read(path, &cmp, NULL) > 0;
+	int have_comparison = lesion_rtable_read(path, &cmp, NULL) > 0;
 	if ((st = build(&tp, have_changes ? &ch : NULL, &d, err)))
 		goto out;
 
 	int n_failed = 0;
 	for (int i = 0; i < d.n_parts; i++)
 		n_failed += !d.parts[i].ok;
-	rbuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+	lesion_rbuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
 		      "<title>lesionvol cohort report</title>\n<style>");
-	rbuf_puts(&b, style);
-	rbuf_puts(&b, "</style>\n</head>\n<body>\n<h1>Lesion volume: cohort report</h1>\n");
-	rbuf_printf(&b, "<p class=\"meta\">%d participants (%d failed), %d sessions, %d group%s; "
+	lesion_rbuf_puts(&b, style);
+	lesion_rbuf_puts(&b, "</style>\n</head>\n<body>\n<h1>Lesion volume: cohort report</h1>\n");
+	lesion_rbuf_printf(&b, "<p class=\"meta\">%d participants (%d failed), %d sessions, %d group%s; "
 		    "made by lesionvol %s from timepoints.tsv%s%s.</p>\n", d.n_parts, n_failed,
 		    d.n_sessions, d.n_groups, d.n_groups == 1 ? "" : "s", lesion_version(),
 		    have_changes ? ", changes.tsv" : "", have_comparison ? ", comparison.tsv" : "");
-	rbuf_puts(&b, "<h2>Lesion volume over time</h2>\n");
-	report_plot_trajectories(&b, &d);
-	rbuf_puts(&b, "<h2>Percent change from baseline</h2>\n");
-	report_plot_percent(&b, &d);
-	rbuf_puts(&b, "<p class=\"meta\">Boxes: quartiles and median; whiskers: the furthest "
+	lesion_rbuf_puts(&b, "<h2>Lesion volume over time</h2>\n");
+	lesion_report_plot_trajectories(&b, &d);
+	lesion_rbuf_puts(&b, "<h2>Percent change from baseline</h2>\n");
+	lesion_report_plot_percent(&b, &d);
+	lesion_rbuf_puts(&b, "<p class=\"meta\">Boxes: quartiles and median; whiskers: the furthest "
 		      "values within 1.5 interquartile ranges; dots: participants.</p>\n");
-	rbuf_puts(&b, "<h2>Group comparison</h2>\n");
-	if (have_comparison && cmp.n_rows > 0)
-		comparison_table(&b, &cmp);
-	else
-		rbuf_puts(&b, "<p>No comparison: it needs two groups (or --compare A,B).</p>\n");
+	lesion_rbuf_puts(&b, "<h2>Group comparison</h2>\n");
+	if (!have_comparison || cmp.n_rows == 0)
+		lesion_rbuf_puts(&b, "<p>No comparison.tsv in this folder (a comparison needs two groups, "
+				     "or --compare A,B).</p>\n");
+	else if (!lesion_report_comparison_results(&b, &cmp))
+		lesion_report_comparison_table(&b, &cmp);
 
-	rbuf_puts(&b, "<h2>Participants</h2>\n<div class=\"wide\"><table>\n<tr>"
+	lesion_rbuf_puts(&b, "<h2>Participants</h2>\n<div class=\"wide\"><table>\n<tr>"
 		      "<th class=\"l\">participant</th><th class=\"l\">group</th>");
 	for (int s = 0; s < d.n_sessions; s++) {
-		rbuf_puts(&b, "<th>");
-		rbuf_escaped(&b, d.sessions[s]);
-		rbuf_puts(&b, "<br/>mL (change)</th>");
+		lesion_rbuf_puts(&b, "<th>");
+		lesion_rbuf_escaped(&b, d.sessions[s]);
+		lesion_rbuf_puts(&b, "<br/>mL (change)</th>");
 	}
-	rbuf_puts(&b, "<th class=\"l\">status</th><th class=\"l\">quicklook</th></tr>\n");
+	/* the quicklook column only when some participant has one */
+	struct lesion_rbuf probe = {0};
+	for (int i = 0; i < d.n_parts && !probe.len; i++)
+		quicklooks(&probe, out_dir, d.parts[i].id);
+	int with_ql = probe.len > 0;
+	free(probe.data);
+	lesion_rbuf_puts(&b, with_ql ? "<th class=\"l\">status</th><th class=\"l\">quicklook</th></tr>\n"
+			      : "<th class=\"l\">status</th></tr>\n");
 	for (int i = 0; i < d.n_parts; i++) {
 		const struct rpart *p = &d.parts[i];
-		rbuf_puts(&b, p->ok ? "<tr><td class=\"l\">" : "<tr class=\"error\"><td class=\"l\">");
-		rbuf_escaped(&b, p->id);
-		rbuf_puts(&b, "</td><td class=\"l\">");
-		rbuf_escaped(&b, p->group >= 0 ? d.groups[p->group] : "");
-		rbuf_puts(&b, "</td>");
+		lesion_rbuf_puts(&b, p->ok ? "<tr><td class=\"l\">" : "<tr class=\"error\"><td class=\"l\">");
+		lesion_rbuf_escaped(&b, p->id);
+		lesion_rbuf_puts(&b, "</td><td class=\"l\">");
+		lesion_rbuf_escaped(&b, p->group >= 0 ? d.groups[p->group] : "");
+		lesion_rbuf_puts(&b, "</td>");
 		for (int s = 0; s < d.n_sessions; s++) {
-			rbuf_puts(&b, "<td>");
+			lesion_rbuf_puts(&b, "<td>");
 			number_text(&b, p->volume_ml[s], "%.2f");
 			if (isfinite(p->percent[s]))
-				rbuf_printf(&b, "<br/><span class=\"pc\">%+.1f%%</span>", p->percent[s]);
-			rbuf_puts(&b, "</td>");
+				lesion_rbuf_printf(&b, "<br/><span class=\"pc\">%+.1f%%</span>", p->percent[s]);
+			lesion_rbuf_puts(&b, "</td>");
 		}
-		rbuf_puts(&b, "<td class=\"l\">");
-		rbuf_puts(&b, p->ok ? "ok" : "error");
+		lesion_rbuf_puts(&b, "<td class=\"l\">");
+		lesion_rbuf_puts(&b, p->ok ? "ok" : "error");
 		if (p->message) {
-			rbuf_puts(&b, ": ");
-			rbuf_escaped(&b, p->message);
+			lesion_rbuf_puts(&b, ": ");
+			lesion_rbuf_escaped(&b, p->message);
 		}
-		rbuf_puts(&b, "</td><td class=\"l\">");
-		quicklooks(&b, out_dir, p->id);
-		rbuf_puts(&b, "</td></tr>\n");
+		if (with_ql) {
+			lesion_rbuf_puts(&b, "</td><td class=\"l\">");
+			quicklooks(&b, out_dir, p->id);
+		}
+		lesion_rbuf_puts(&b, "</td></tr>\n");
 	}
-	rbuf_puts(&b, "</table></div>\n</body>\n</html>\n");
+	lesion_rbuf_puts(&b, "</table></div>\n</body>\n</html>\n");
 	if (b.failed) {
 		st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 		goto out;
@@ -532,8 +405,8 @@ enum lesion_status lesion_report_write(const char *out_dir, struct lesion_error 
 out:
 	free(b.data);
 	report_data_release(&d);
-	table_release(&tp);
-	table_release(&ch);
-	table_release(&cmp);
+	lesion_rtable_release(&tp);
+	lesion_rtable_release(&ch);
+	lesion_rtable_release(&cmp);
 	return st;
 }

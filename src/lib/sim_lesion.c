@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lesionvol/components.h"
+
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF /* a fused multiply-add would change the bits */
 #endif
@@ -36,8 +38,8 @@ struct sim_lesion {
 	float *bias;
 	uint8_t *ok;                /* parenchyma on the lesion's side */
 	float *fs, *select;         /* one session's potential, a scratch copy */
-	int32_t *label, *queue;
-	int64_t *sizes;
+	uint8_t *inside;            /* one session's lesion before cleaning */
+	int32_t *label;             /* its components */
 };
 
 /* Vascular territories, right hemisphere, head coordinates (template mm). */
@@ -236,9 +238,9 @@ struct sim_lesion *sim_lesion_alloc(const struct sim_grid *g,
 	l->ok = malloc(n);
 	l->fs = malloc(n * sizeof(float));
 	l->select = malloc(n * sizeof(float));
+	l->inside = malloc(n);
 	l->label = malloc(n * sizeof(int32_t));
-	l->queue = malloc(n * sizeof(int32_t));
-	if (!l->base || !l->bias || !l->ok || !l->fs || !l->select || !l->label || !l->queue) {
+	if (!l->base || !l->bias || !l->ok || !l->fs || !l->select || !l->inside || !l->label) {
 		sim_lesion_free(l);
 		return NULL;
 	}
@@ -275,9 +277,8 @@ void sim_lesion_free(struct sim_lesion *l)
 	free(l->ok);
 	free(l->fs);
 	free(l->select);
+	free(l->inside);
 	free(l->label);
-	free(l->queue);
-	free(l->sizes);
 	free(l);
 }
 
@@ -318,51 +319,6 @@ static float kth_largest(float *v, int64_t n, int64_t k)
 			return v[k];
 	}
 	return v[k];
-}
-
-/* 26-connected components of the voxels with label -1 in the box: labels
- * 1..n in order of first voxel; returns n, sizes in l->sizes[1..n]. */
-static enum lesion_status label_components(struct sim_lesion *l, int64_t *n_out)
-{
-	int64_t nx = l->n[0], ny = l->n[1], nz = l->n[2], n = 0, cap = 16;
-	free(l->sizes);
-	l->sizes = malloc(sizeof(int64_t) * (size_t)cap);
-	if (!l->sizes)
-		return LESION_ERR_INTERNAL;
-	for (int64_t s = 0; s < l->n_box; s++) {
-		if (l->label[s] != -1)
-			continue;
-		if (n + 1 >= cap) {
-			cap *= 2;
-			int64_t *ns = realloc(l->sizes, sizeof(int64_t) * (size_t)cap);
-			if (!ns)
-				return LESION_ERR_INTERNAL;
-			l->sizes = ns;
-		}
-		n++;
-		int64_t head = 0, tail = 0;
-		l->label[s] = (int32_t)n;
-		l->queue[tail++] = (int32_t)s;
-		while (head < tail) {
-			int64_t v = l->queue[head++];
-			int64_t i = v % nx, j = (v / nx) % ny, k = v / (nx * ny);
-			for (int64_t dk = -1; dk <= 1; dk++)
-				for (int64_t dj = -1; dj <= 1; dj++)
-					for (int64_t di = -1; di <= 1; di++) {
-						int64_t a = i + di, b = j + dj, c = k + dk;
-						if (a < 0 || b < 0 || c < 0 || a >= nx || b >= ny || c >= nz)
-							continue;
-						int64_t w = a + nx * (b + ny * c);
-						if (l->label[w] == -1) {
-							l->label[w] = (int32_t)n;
-							l->queue[tail++] = (int32_t)w;
-						}
-					}
-		}
-		l->sizes[n] = tail;
-	}
-	*n_out = n;
-	return LESION_OK;
 }
 
 /* FLAIR signal of the lesion: bright when acute, brighter with oedema, and
@@ -415,15 +371,22 @@ enum lesion_status sim_lesion_session(struct sim_lesion *l, struct sim_rng *rng,
 		t = kth_largest(l->select, n_cand, target_voxels);
 	}
 	for (b = 0; b < l->n_box; b++)
-		l->label[b] = (l->ok[b] && l->fs[b] > t) ? -1 : 0;
-	int64_t n_comp;
-	enum lesion_status st = label_components(l, &n_comp);
+		l->inside[b] = l->ok[b] && l->fs[b] > t;
+	/* the library's labelling (the one `measure` uses) gives the truth's
+	 * component count; labels go by decreasing size, so dropping the specks
+	 * is keeping the first labels */
+	struct lesion_components comps;
+	struct lesion_error err;
+	enum lesion_status st = lesion_components_label(l->inside, l->n, 26, &comps, &err);
 	if (st)
 		return st;
-	int64_t largest = 1;
-	for (int64_t c = 2; c <= n_comp; c++)
-		if (l->sizes[c] > l->sizes[largest])
-			largest = c;
+	int64_t keep = 1;
+	while (keep < comps.n_components && comps.voxels[keep] >= l->min_keep)
+		keep++;
+	lesion_components_truncate(&comps, keep);
+	lesion_components_paint(&comps, l->label);
+	res->n_components = comps.n_components;
+	lesion_components_release(&comps);
 	b = 0;
 	for (int64_t k = 0; k < l->n[2]; k++)
 		for (int64_t j = 0; j < l->n[1]; j++)
@@ -432,11 +395,10 @@ enum lesion_status sim_lesion_session(struct sim_lesion *l, struct sim_rng *rng,
 					continue;
 				int64_t v = (l->lo[0] + i) +
 					    g->dim[0] * ((l->lo[1] + j) + g->dim[1] * (l->lo[2] + k));
-				int32_t c = l->label[b];
-				int keep = c > 0 && (c == largest || l->sizes[c] >= l->min_keep);
+				int kept = l->label[b] > 0;
 				double depth = (double)l->fs[b] - (double)t;
 				double m = clamp(0.5 + depth / l->edge, 0.0, 1.0);
-				if (keep) {
+				if (kept) {
 					mask[v] = 1;
 					res->voxels++;
 				} else if (m > 0.45) {
@@ -446,8 +408,5 @@ enum lesion_status sim_lesion_session(struct sim_lesion *l, struct sim_rng *rng,
 				double sig = lesion_signal(days, depth, tex) * l->bias[b];
 				image[v] = (float)(image[v] * (1.0 - m) + sig * m);
 			}
-	for (int64_t c = 1; c <= n_comp; c++)
-		if (c == largest || l->sizes[c] >= l->min_keep)
-			res->n_components++;
 	return LESION_OK;
 }

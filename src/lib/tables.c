@@ -164,10 +164,15 @@ static int order_sessions(const struct lesion_cohort_plan *plan,
 static int order_groups(const struct lesion_cohort_plan *plan, struct lesion_cohort_data *d)
 {
 	d->groups = calloc((size_t)plan->n_participants + 1, sizeof(char *));
-	if (!d->groups)
+	d->participant_ids = calloc((size_t)plan->n_participants + 1, sizeof(char *));
+	d->participant_groups = calloc((size_t)plan->n_participants + 1, sizeof(char *));
+	if (!d->groups || !d->participant_ids || !d->participant_groups)
 		return -1;
+	d->n_participants = plan->n_participants;
 	for (int i = 0; i < plan->n_participants; i++) {
 		const char *g = plan->participants[i].group;
+		d->participant_ids[i] = plan->participants[i].participant_id;
+		d->participant_groups[i] = g;
 		int j = 0;
 		while (j < d->n_groups && !same_str(d->groups[j], g))
 			j++;
@@ -483,5 +488,7 @@ out_unlocked:
 	free(data.pairs);
 	free(data.sessions);
 	free(data.groups);
+	free(data.participant_ids);
+	free(data.participant_groups);
 	return st;
 }

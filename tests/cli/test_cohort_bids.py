@@ -88,6 +88,23 @@ class Bids(unittest.TestCase):
                           lv.read_tsv(os.path.join(out, "timepoints.tsv"))},
                          {"sub-01", "sub-02"})
 
+    def test_group_level_refuses_results_of_other_options(self):
+        out = os.path.join(self.root, "bids-mixed")
+        rc, _, err = lv.run(["bids", self.data, out, "participant", "-q"])
+        self.assertEqual(rc, 0, err)
+        rc, _, err = lv.run(["bids", self.data, out, "participant", "-q",
+                             "--participant-label", "04", "--min-voxels", "5"])
+        self.assertEqual(rc, 0, err)
+        rc, _, err = lv.run(["bids", self.data, out, "group"])
+        self.assertEqual(rc, 3, err)
+        for r in lv.read_tsv(os.path.join(out, "timepoints.tsv")):
+            if r["participant_id"] == "sub-04":
+                self.assertEqual(r["status"], "error")
+                self.assertIn("computed with other parameters", r["message"])
+                self.assertIn("components >= 5 voxels", r["message"])
+            else:
+                self.assertEqual(r["status"], "ok", r)
+
     def test_groups_come_from_the_group_column(self):
         out = os.path.join(self.root, "bids-arm")
         rc, _, err = lv.run(["bids", self.data, out, "participant", "-q"])
@@ -154,6 +171,13 @@ class Bids(unittest.TestCase):
         rc, _, err = lv.run(["bids", self.data, self.data, "participant"])
         self.assertEqual(rc, 2)
         self.assertIn("OUT_DIR must differ from BIDS_DIR", err)
+        empty = os.path.join(self.data, "sub-09", "anat")
+        os.makedirs(empty, exist_ok=True)
+        rc, _, err = lv.run(["bids", self.data, out, "participant", "--participant-label", "09"])
+        self.assertEqual(rc, 3, err)
+        self.assertIn("no lesion mask found under", err)
+        lv.rmtree(os.path.dirname(empty))
+        lv.rmtree(out)
         rc, _, err = lv.run(["bids", os.path.join(self.root, "nothing"), out, "participant"])
         self.assertEqual(rc, 1)
         self.assertFalse(os.path.exists(out))

@@ -5,6 +5,8 @@ refused and nothing is written outside OUT_DIR; bad manifests (missing
 columns, duplicates, bad numbers) give line-numbered messages, and BOM/CRLF
 manifests give the same tables as plain ones."""
 import os
+import pty
+import subprocess
 import sys
 import unittest
 
@@ -168,10 +170,45 @@ class CohortErrors(unittest.TestCase):
             self.assertEqual(lv.read_bytes(os.path.join(out, f)),
                              lv.read_bytes(os.path.join(plain, f)), f)
 
+    def on_terminal(self, args):
+        """stderr of lesionvol ARGS when it is a terminal (a pty)."""
+        master, slave = pty.openpty()
+        p = subprocess.Popen([lv.LESIONVOL] + args, stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the program closed its end
+                break
+            if not data:
+                break
+            chunks.append(data)
+        os.close(master)
+        self.assertIn(p.wait(), (0, 3))
+        return b"".join(chunks).decode()
+
+    def test_progress_only_on_a_terminal_and_not_with_quiet(self):
+        out = os.path.join(self.root, "out-progress")
+        err = self.on_terminal(["cohort", self.manifest, "-o", out, "--force"])
+        self.assertIn("\r[", err)
+        self.assertIn("6/6 participants", err)
+        self.assertIn("ETA", err)
+        err = self.on_terminal(["cohort", self.manifest, "-o", out, "--force", "-q"])
+        self.assertEqual(err, "")
+        rc, _, err = lv.run(["cohort", self.manifest, "-o", out, "--force"])
+        self.assertEqual(rc, 0)
+        self.assertNotIn("\r", err)
+        self.assertNotIn("ETA", err)
+
     def test_usage_errors(self):
         rc, _, err = lv.run(["cohort", self.manifest])
         self.assertEqual(rc, 2)
         self.assertIn("-o OUT_DIR", err)
+        afile = self.write_manifest("a-file", "")
+        rc, _, err = lv.run(["cohort", self.manifest, "-o", afile])
+        self.assertEqual(rc, 4, err)
+        self.assertIn("unable to create folder '%s': not a folder" % afile, err)
         for bad in ("A", "A,", "A,A", "A,B,C"):
             rc, _, err = lv.run(["cohort", self.manifest, "-o", "x", "--compare", bad])
             self.assertEqual(rc, 2, bad)

@@ -1,7 +1,7 @@
 """cli.fuzz_regressions: every input a fuzzer found a bug with (rebuilt by
-tests/malformed/fuzz_regressions.py) gives `lesionvol info` exit 1 and a
-message naming the file and the problem; never a crash, a hang or a
-multi-gigabyte allocation."""
+tests/malformed/fuzz_regressions.py) gives `lesionvol info` and `measure`
+exit 1 and a message naming the file and the problem; never a crash, a hang
+or a multi-gigabyte allocation."""
 import os
 import sys
 import unittest
@@ -27,9 +27,13 @@ class FuzzRegressions(unittest.TestCase):
         memory = None if sanitized(lvtest.program()) else MEMORY
         cases = fuzz_regressions.write_all(lvtest.tmpdir())
         self.assertTrue(cases)
-        for name, why, path, expect in cases:
-            with self.subTest(case=name):
-                rc, out, err = lvtest.run(["info", path], timeout=30,
+        commands = ["info"]
+        if lvtest.run(["measure", "--help"])[0] == 0:
+            commands.append("measure")
+        for (name, why, path, expect), command in (
+                (c, k) for c in cases for k in commands):
+            with self.subTest(case=name, command=command):
+                rc, out, err = lvtest.run([command, path], timeout=30,
                                           memory_bytes=memory)
                 self.assertLess(rc, 128, "%s crashed (%s): %s" % (name, why, err))
                 self.assertEqual(rc, 1, "%s: exit %d, stderr: %s" % (name, rc, err))

@@ -99,25 +99,19 @@ L_GLYPH[:, 0] = True
 L_GLYPH[6, :] = True
 
 
-def glyph_beside(px, tile, side):
-    """The 7x5 pattern of the first letter left or right of a tile, in the
-    tile's middle rows (None when there is none)."""
-    y0, y1 = tile["y"], tile["y"] + tile["height"]
+def glyph_scan(px, y0, y1, cols):
+    """The 7x5 pattern of the first glyph met scanning @cols (in order)
+    within rows y0..y1, or None."""
     bright = px[y0:y1, :, 0] > 128
-    if side == "right":
-        cols = range(tile["x"] + tile["width"], px.shape[1])
-    else:
-        cols = range(tile["x"] - 1, -1, -1)
-    hit = [x for x in cols if bright[:, x].any()]
+    cols = list(cols)
+    hit = [i for i, x in enumerate(cols) if bright[:, x].any()]
     if not hit:
         return None
-    x0 = hit[0]
-    xs = [x0]
-    step = 1 if side == "right" else -1
-    x = x0 + step
-    while 0 <= x < px.shape[1] and bright[:, x].any():
+    xs = []
+    for x in cols[hit[0]:]:
+        if not bright[:, x].any():
+            break
         xs.append(x)
-        x += step
     xa, xb = min(xs), max(xs) + 1
     rows = np.nonzero(bright[:, xa:xb].any(axis=1))[0]
     ya, yb = rows.min(), rows.max() + 1
@@ -126,6 +120,28 @@ def glyph_beside(px, tile, side):
     if scale < 1 or block.shape != (7 * scale, 5 * scale):
         return None
     return block[scale // 2::scale, scale // 2::scale]
+
+
+def glyph_beside(px, tile, side):
+    """The first letter left or right of a tile, in the tile's rows."""
+    if side == "right":
+        cols = range(tile["x"] + tile["width"], px.shape[1])
+    else:
+        cols = range(tile["x"] - 1, -1, -1)
+    return glyph_scan(px, tile["y"], tile["y"] + tile["height"], cols)
+
+
+def position_glyph(px, tile):
+    """The first letter of the slice position, right-aligned above a tile."""
+    y0 = max(0, tile["y"] - 30)
+    cols = range(tile["x"] + tile["width"] // 2 + 8, tile["x"] + tile["width"])
+    return glyph_scan(px, y0, tile["y"], cols)
+
+
+def slice_centre_world(nimg, axis, k):
+    ijk = [(n - 1) / 2 for n in nimg.shape[:3]]
+    ijk[axis] = k
+    return nib.affines.apply_affine(nimg.affine, ijk)
 
 
 def check_spread(case, slices, ks, sign, n):
@@ -261,6 +277,13 @@ class Quicklook(unittest.TestCase):
                 self.assertEqual(left_side, "left")
             if plane == "axial":
                 self.assertLess(ys.mean(), t["height"] / 2, "anterior is up")
+        for t in info["tiles"]:
+            # where the slice is, from the affine: x, y or z of its centre
+            where = slice_centre_world(nimg, axis, t["slice"])[world_axis]
+            self.assertAlmostEqual(t["position_mm"], where, places=4)
+            if plane == "sagittal" and where < -0.5:
+                # the patient's left, marked as such above the tile
+                self.assertTrue(is_l(position_glyph(px, t)), t)
         self.assertFalse((col & ~inside).any(), "overlay colour outside the tiles")
         return px, info
 

@@ -123,6 +123,42 @@ static void test_report__embeds_quicklooks_of_valid_labels_only(void **state)
 	free(html);
 }
 
+static void test_report__comparison_leads_with_the_primary_result(void **state)
+{
+	(void)state;
+	put_file("timepoints.tsv", timepoints);
+	put_file("comparison.tsv",
+		 "session\treference_group\tcomparison_group\toutcome\ttest\tn_reference\t"
+		 "n_comparison\testimate\tse\tstatistic\tdf\tp_value\tci_low\tci_high\t"
+		 "ratio\tratio_ci_low\tratio_ci_high\tnote\n"
+		 "chronic\tcontrol\tA&B\tfollowup_volume\tancova_log\t1\t1\t-0.3\t0.1\t-3\t5\t"
+		 "0.0004\t-0.5\t-0.1\t0.74\t0.6\t0.9\tA&B follow-up volume 0.74x control\n"
+		 "chronic\tcontrol\tA&B\tdelta_mm3\tmann_whitney_u\t1\t1\tn/a\tn/a\t16\tn/a\t"
+		 "0.03\tn/a\tn/a\tn/a\tn/a\tn/a\texact p\n");
+	assert_int_equal(lesion_report_write(dir, NULL), LESION_OK);
+	char *html = read_report();
+	char *headline = strstr(html, "<p class=\"headline\">A&amp;B follow-up volume 0.74x control</p>");
+	assert_non_null(headline);
+	assert_true(headline < strstr(html, "<table class=\"stats\">"));
+	assert_non_null(strstr(html, "ANCOVA of log volume (primary)"));
+	assert_non_null(strstr(html, "&lt; 0.001"));
+	assert_non_null(strstr(html, ">exact p<"));
+	assert_null(strstr(html, "No comparison.tsv"));
+	free(html);
+}
+
+static void test_report__unknown_comparison_layout_is_shown_as_it_is(void **state)
+{
+	(void)state;
+	put_file("timepoints.tsv", timepoints);
+	put_file("comparison.tsv", "what\tvalue\nmeaning of life\t42.000001\n");
+	assert_int_equal(lesion_report_write(dir, NULL), LESION_OK);
+	char *html = read_report();
+	assert_non_null(strstr(html, "<th>what</th><td>meaning of life</td>"));
+	assert_non_null(strstr(html, "<td>42</td>"));
+	free(html);
+}
+
 static void test_report__same_tables_give_the_same_page(void **state)
 {
 	(void)state;
@@ -144,6 +180,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_report__escapes_text_and_marks_failures,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report__embeds_quicklooks_of_valid_labels_only,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report__comparison_leads_with_the_primary_result,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report__unknown_comparison_layout_is_shown_as_it_is,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report__same_tables_give_the_same_page,
 						setup, teardown),

@@ -73,7 +73,10 @@ vg 1 info "$nb/nifti1.hdr" "$nr/rgb/3D.nii" "$tmp/missing.nii"
 if "$prog" measure --help >/dev/null 2>&1; then
 	vg 0 measure "$nb/standard.nii.gz"
 	vg 0 measure --format json --connectivity 6 --min-voxels 2 "$nb/standard.nii.gz"
-	vg 0 measure --thr 500 --fill-holes "$nb/anatomical.nii"
+	vg 0 measure --thr 500 --fill-holes --out-mask "$tmp/m.nii.gz" \
+		--out-labels "$tmp/l.nii" "$nb/anatomical.nii"
+	vg 0 measure --zthr 1.5 --mask "$tmp/m.nii.gz" --format csv --components \
+		"$nb/anatomical.nii"
 	[ -n "$soop" ] && vg 0 measure --format tsv "$soop"
 	[ -f "$msgt" ] && vg 0 measure --soft "$msgt"
 	vg 1 measure "$nb/example4d.nii.gz"
@@ -81,7 +84,9 @@ fi
 if "$prog" change --help >/dev/null 2>&1 && [ -f "$msgt" ]; then
 	ms2=$rd/open_ms_data/longitudinal/coregistered/patient02/gt.nii.gz
 	vg 0 change "$msgt" "$msgt"
-	[ -f "$ms2" ] && vg 0 change --format json "$msgt" "$ms2"
+	[ -f "$ms2" ] && vg 0 change --format json --days 0,30,90 --consecutive \
+		--out-change "$tmp/c.nii.gz" "$msgt" "$ms2" "$msgt"
+	vg 1 change "$msgt" "$nb/standard.nii.gz" --mask "$nb/standard.nii.gz"
 fi
 
 if "$prog" quicklook --help >/dev/null 2>&1; then

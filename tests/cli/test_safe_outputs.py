@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""cli.safe_outputs: no command overwrites an input with an output, however the
+path is spelled (same text, ./ prefix, a symlink), and two outputs never name
+one file; the input is left byte for byte intact and the exit code is 2."""
+import hashlib
+import os
+import shutil
+import unittest
+
+import lvtest
+
+SAMPLE = os.path.join(lvtest.SOURCE, "sample_data", "sub-01")
+
+
+def digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class SafeOutputs(unittest.TestCase):
+    def setUp(self):
+        if not os.path.isdir(SAMPLE):
+            lvtest.skip("sample_data/ is absent")
+        self.tmp = lvtest.tmpdir()
+        for ses in ("01", "02"):
+            shutil.copy(os.path.join(SAMPLE, f"ses-{ses}", "anat",
+                                     f"sub-01_ses-{ses}_label-lesion_mask.nii.gz"),
+                        os.path.join(self.tmp, f"t{ses}.nii.gz"))
+        os.symlink("t01.nii.gz", os.path.join(self.tmp, "link.nii.gz"))
+        self.before = {n: digest(os.path.join(self.tmp, n)) for n in ("t01.nii.gz", "t02.nii.gz")}
+
+    def refused(self, args, words):
+        rc, out, err = lvtest.run(args, cwd=self.tmp)
+        self.assertEqual(rc, 2, (args, err))
+        for w in words:
+            self.assertIn(w, err, args)
+        for n, d in self.before.items():
+            self.assertEqual(digest(os.path.join(self.tmp, n)), d, f"{args} changed {n}")
+
+    def test_safe_outputs__every_command_refuses_to_overwrite_an_input(self):
+        cases = [
+            (["info", "t01.nii.gz", "-o", "t01.nii.gz"], ["t01.nii.gz", "--output"]),
+            (["info", "t01.nii.gz", "-o", "./t01.nii.gz"], ["t01.nii.gz"]),
+            (["measure", "t01.nii.gz", "-o", "link.nii.gz"], ["t01.nii.gz"]),
+            (["measure", "t01.nii.gz", "--out-mask", "./t01.nii.gz"], ["t01.nii.gz"]),
+            (["change", "t01.nii.gz", "t02.nii.gz", "-o", "t02.nii.gz"], ["t02.nii.gz"]),
+            (["change", "t01.nii.gz", "t02.nii.gz", "--out-change", "./t02.nii.gz"], ["t02.nii.gz"]),
+            (["change", "t01.nii.gz", "t02.nii.gz", "--out-change", "link.nii.gz"], ["t01.nii.gz"]),
+            (["change", "t01.nii.gz", "t02.nii.gz", "--mask", "t01.nii.gz",
+              "--out-change", "t01.nii.gz"], ["--out-change"]),
+            (["change", "t01.nii.gz", "t02.nii.gz", "--out-change", "c.nii.gz",
+              "-o", "c.nii.gz"], ["--out-change", "--output", "c.nii.gz"]),
+            (["quicklook", "t01.nii.gz", "--overlay", "t02.nii.gz", "-o", "t02.nii.gz"],
+             ["--overlay"]),
+            (["quicklook", "t01.nii.gz", "-o", "link.nii.gz"], ["t01.nii.gz"]),
+            (["evaluate", "t01.nii.gz", "t02.nii.gz", "-o", "t01.nii.gz"], ["t01.nii.gz"]),
+        ]
+        for args, words in cases:
+            self.refused(args, words)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "c.nii.gz")))
+
+    def test_safe_outputs__distinct_outputs_are_written(self):
+        rc, _, err = lvtest.run(["change", "t01.nii.gz", "t02.nii.gz", "--out-change",
+                                 "map.nii.gz", "-f", "tsv", "-o", "change.tsv"], cwd=self.tmp)
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(os.path.getsize(os.path.join(self.tmp, "map.nii.gz")) > 0)
+        with open(os.path.join(self.tmp, "change.tsv")) as f:
+            self.assertTrue(f.readline().startswith("baseline_image\t"))
+
+
+if __name__ == "__main__":
+    unittest.main()
