@@ -50,18 +50,29 @@ def timed(argv, stdout=subprocess.DEVNULL, shell=False, env=None):
     """Run argv once; return (wall seconds, peak RSS MiB, exit code, stdout,
     CPU seconds (user + system))."""
     out = tempfile.TemporaryFile() if stdout is None else stdout
+    # Peak memory through /usr/bin/time: a child forked from this Python
+    # process starts with its pages, so its own ru_maxrss would never be
+    # below this script's (about 56 MiB with nibabel loaded).
+    fd, rss_file = tempfile.mkstemp(prefix="lv-rss-")
+    os.close(fd)
+    if shell:
+        argv = ["sh", "-c", argv]
+    argv = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + list(argv)
     t0 = time.perf_counter()
-    p = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL,
-                         shell=shell, env=env)
+    p = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, env=env)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
+    with open(rss_file) as f:
+        lines = [line for line in f.read().split() if line.isdigit()]
+    os.unlink(rss_file)
+    mib = int(lines[-1]) / 1024.0 if lines else float("nan")
     text = ""
     if stdout is None:
         out.seek(0)
         text = out.read().decode(errors="replace")
         out.close()
-    return wall, ru.ru_maxrss / 1024.0, p.returncode, text, ru.ru_utime + ru.ru_stime
+    return wall, mib, p.returncode, text, ru.ru_utime + ru.ru_stime
 
 
 def lv_counts(text):
@@ -138,13 +149,19 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--cohort-runs", type=int, default=3)
+    ap.add_argument("--peer-runs", type=int, default=0,
+                    help="timed runs of the (slow) peers; default: --runs")
     ap.add_argument("--lesionvol-args", default="", help="extra arguments for lesionvol measure")
     ap.add_argument("--only", default="", help="comma-separated case keys")
+    ap.add_argument("--tools", default="", help="comma-separated tool names (default: all)")
     ap.add_argument("--json", default="")
     args = ap.parse_args()
 
     load0 = os.getloadavg()[0]
     tools = make_tools(args)
+    if args.tools:
+        keep = args.tools.split(",")
+        tools = {k: (v if k in keep else None) for k, v in tools.items()}
     cases = [c for c in CASES if not args.only or c[0] in args.only.split(",")]
     results = {c[0]: {} for c in cases}
     info = {}
@@ -180,11 +197,14 @@ def main():
         agree[key] = answers
         print(f"{key}: (voxels, components) = {answers}", file=sys.stderr)
 
+    peer_runs = args.peer_runs or args.runs
     for r in range(args.runs):
         for key, name, thr, _ in cases:
             path = os.path.join(args.data, name)
             for tname, tool in tools.items():
                 if tool is None or "error" in results[key].get(tname, {}):
+                    continue
+                if tname in ("nibabel+scipy", "MRtrix3") and r >= peer_runs:
                     continue
                 build, _, env, shell = tool
                 wall, mib, rc, _, cpu = timed(build(path, thr), shell=shell, env=env)
@@ -232,8 +252,10 @@ def main():
     print()
     load1 = os.getloadavg()[0]
     mach["load"] = [load0, load1]
+    runs = f"{args.runs} runs" if peer_runs == args.runs else \
+        f"{args.runs} runs of lesionvol and the floors, {peer_runs} of the peers"
     print(f"machine: {mach['nproc']} cores, {mach['cpu']}, {mach['memory_gib']} GiB; "
-          f"{mach['date']}; medians of {args.runs} runs; load average {load0:.1f} at start, "
+          f"{mach['date']}; medians of {runs}; load average {load0:.1f} at start, "
           f"{load1:.1f} at end")
     if load0 > 0.5:
         print("warning: the machine was busy (load average above 0.5 at the start): times are inflated "
@@ -247,6 +269,8 @@ def main():
 def run_cohort(args):
     lv = args.lesionvol
     manifest = os.path.join(args.data, "soop", "manifest.tsv")
+    if args.cohort_runs < 1:
+        return None
     if subprocess.run([lv, "cohort", "--help"], capture_output=True).returncode != 0:
         print("\ncohort: `lesionvol cohort` is not built yet; skipped")
         return None

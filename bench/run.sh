@@ -2,8 +2,8 @@
 # run.sh: build lesionvol (Release), prepare the real inputs and time lesionvol
 # against nibabel+scipy, MRtrix3 and the inflate floors (issue 9).
 #
-# usage: bench/run.sh [--runs N] [--workdir DIR] [--no-install] [--only KEYS]
-#                     [--json FILE]
+# usage: bench/run.sh [--runs N] [--peer-runs N] [--cohort-runs N]
+#                     [--workdir DIR] [--no-install] [--only KEYS] [--json FILE]
 # Everything it makes (build, inputs, outputs) lives in the work dir, default
 # ${TMPDIR:-/tmp}/lesionvol-bench; nothing is written into the repository.
 set -euo pipefail
@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
 	--runs) runs=$2; shift 2 ;;
 	--workdir) workdir=$2; shift 2 ;;
 	--no-install) install=0; shift ;;
-	--only|--json|--lesionvol-args|--cohort-runs) extra+=("$1" "$2"); shift 2 ;;
+	--only|--json|--lesionvol-args|--cohort-runs|--peer-runs|--tools) extra+=("$1" "$2"); shift 2 ;;
 	-h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option '$1'" >&2; exit 2 ;;
 	esac

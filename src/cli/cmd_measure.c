@@ -140,7 +140,7 @@ static int run_measure(const struct cli_command *cmd, struct cli_args *args)
 	cli_apply_threads(args);
 
 	int64_t index = cli_given(args, "volume") ? cli_int(args, "volume") : -1;
-	if (lesion_volume_read(path, index, &vol, &err))
+	if (lesion_volume_open(path, 0, &vol, &err))
 		return cli_error(&err);
 	for (int i = 0; i < vol->n_warnings; i++)
 		cli_warning("'%s': %s", path, vol->warnings[i]);
@@ -159,7 +159,7 @@ static int run_measure(const struct cli_command *cmd, struct cli_args *args)
 	}
 	seg.want_mask = mask_out != NULL || atlas;
 	seg.want_labels = labels_out != NULL;
-	if (lesion_measure(vol, brain, &rule, &m, &seg, &err)) {
+	if (lesion_measure_load(vol, index, brain, &rule, &m, &seg, &err)) {
 		rc = cli_error(&err);
 		goto out;
 	}

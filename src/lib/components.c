@@ -1,6 +1,8 @@
 /* components.c: 3D connected components by run-length union-find, and hole
  * filling, with memory proportional to the number of runs. */
 #include "lesionvol/components.h"
+#include "io_internal.h"
+#include "components_internal.h"
 
 #include <omp.h>
 #include <stdlib.h>
@@ -32,31 +34,71 @@ static const struct row_offset offsets18[] = {
 static const struct row_offset offsets26[] = {
 	{-1, 0, 1}, {0, -1, 1}, {-1, -1, 1}, {1, -1, 1}};
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* bit i of the result: byte i of @x (in memory order) is not zero */
+static inline uint64_t nonzero_bytes(uint64_t x)
+{
+	const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
+	uint64_t t = (((x & low7) + low7) | x) & ~low7;
+	return ((t >> 7) * UINT64_C(0x0102040810204080)) >> 56;
+}
+
+/* 64 voxels of a row as bits: bit i set when voxel i is not @outside */
+static inline uint64_t row_bits64(const uint8_t *p, uint64_t all_outside)
+{
+	uint64_t m = 0;
+	for (int b = 0; b < 8; b++) {
+		uint64_t w;
+		memcpy(&w, p + 8 * b, 8);
+		m |= nonzero_bytes(w ^ all_outside) << (8 * b);
+	}
+	return m;
+}
+#endif
+
+/*
+ * The runs of one row, in increasing x. Sixty-four voxels at a time become
+ * a bit mask whose changes from one voxel to the next are the run
+ * boundaries, so the cost is per 64 voxels plus per run, without a branch
+ * per voxel.
+ */
 static int64_t scan_row(const uint8_t *row, int64_t nx, uint8_t outside,
 			struct lesion_run *runs)
 {
+	int64_t n = 0, x = 0, open = -1; /* open: x0 of the run in progress */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t all_outside = UINT64_C(0x0101010101010101) * outside;
-	int64_t n = 0, x = 0;
-	while (x < nx) {
-		/* lesions are small: skip the rest eight voxels at a time */
-		while (x + 8 <= nx) {
-			uint64_t w;
-			memcpy(&w, row + x, 8);
-			if (w != all_outside)
-				break;
-			x += 8;
+	for (; x + 64 <= nx; x += 64) {
+		uint64_t m = row_bits64(row + x, all_outside);
+		uint64_t edges = m ^ ((m << 1) | (uint64_t)(open >= 0));
+		while (edges) {
+			int64_t at = x + __builtin_ctzll(edges);
+			edges &= edges - 1;
+			if (open < 0) {
+				open = at;
+			} else {
+				runs[n].x0 = (int32_t)open;
+				runs[n].x1 = (int32_t)at;
+				n++;
+				open = -1;
+			}
 		}
-		while (x < nx && row[x] == outside)
-			x++;
-		if (x >= nx)
-			break;
-		int64_t x0 = x;
-		while (x < nx && row[x] != outside)
-			x++;
-		if (runs) {
-			runs[n].x0 = (int32_t)x0;
+	}
+#endif
+	for (; x < nx; x++) {
+		int in = row[x] != outside;
+		if (in && open < 0) {
+			open = x;
+		} else if (!in && open >= 0) {
+			runs[n].x0 = (int32_t)open;
 			runs[n].x1 = (int32_t)x;
+			n++;
+			open = -1;
 		}
+	}
+	if (open >= 0) {
+		runs[n].x0 = (int32_t)open;
+		runs[n].x1 = (int32_t)nx;
 		n++;
 	}
 	return n;
@@ -82,34 +124,19 @@ static void unite(int64_t *parent, int64_t a, int64_t b)
 		parent[a] = b;
 }
 
-static void join_rows(const struct runset *s, int64_t ra, int64_t rb, int reach)
+/* Unite the runs [i, iend) of one row with the runs [j, jend) of another
+ * that come within @reach of them along x. */
+static void join_rows(const struct lesion_run *runs, int64_t *parent, int64_t i,
+		      int64_t iend, int64_t j, int64_t jend, int reach)
 {
-	const struct lesion_run *runs = s->runs;
-	int64_t i = s->row_start[ra], iend = s->row_start[ra + 1];
-	int64_t j = s->row_start[rb], jend = s->row_start[rb + 1];
 	while (i < iend && j < jend) {
 		if (runs[i].x0 < runs[j].x1 + reach && runs[j].x0 < runs[i].x1 + reach)
-			unite(s->parent, i, j);
+			unite(parent, i, j);
 		/* the run that ends first cannot reach any later run of the other row */
 		if (runs[i].x1 < runs[j].x1)
 			i++;
 		else
 			j++;
-	}
-}
-
-/* Join row (j, k) with its earlier neighbours whose plane is >= @k_min. */
-static void join_row(const struct runset *s, const struct row_offset *off, int n_off,
-		     int64_t j, int64_t k, int64_t k_min, int64_t k_max)
-{
-	int64_t r = j + s->ny * k;
-	if (s->row_start[r] == s->row_start[r + 1])
-		return;
-	for (int o = 0; o < n_off; o++) {
-		int64_t jj = j + off[o].dj, kk = k + off[o].dk;
-		if (jj < 0 || jj >= s->ny || kk < k_min || kk > k_max)
-			continue;
-		join_rows(s, r, jj + s->ny * kk, off[o].reach);
 	}
 }
 
@@ -121,13 +148,149 @@ static void runset_release(struct runset *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static enum lesion_status runset_build(struct runset *s, const uint8_t *mask,
-				       const int64_t dim[3], uint8_t outside,
-				       int connectivity, struct lesion_error *err)
-{
+/*
+ * Where the rows of the binary image come from: a mask in memory (@mask,
+ * labelling the voxels whose byte differs from @outside), or @src, which
+ * fills a row buffer on demand (voxels equal to 1 are labelled), so a
+ * thresholded volume needs no mask of its own.
+ */
+struct row_input {
+	const uint8_t *mask;
+	uint8_t outside;
+	const struct lesion_row_source *src;
+};
+
+/*
+ * A slab of whole planes [k0, k1), scanned and united on its own by one
+ * thread: its runs and their union-find forest use slab-local indices, and
+ * row_start[r + 1] holds the local end of row r's runs until the slabs are
+ * put together.
+ */
+struct slab {
+	int64_t k0, k1;
+	struct lesion_run *runs;
+	int64_t *parent;
+	int64_t n, cap;
+	int64_t sum;
+	int failed;
+};
+
+struct lesion_labeller {
+	struct runset s;
 	const struct row_offset *off;
 	int n_off;
-	memset(s, 0, sizeof(*s));
+	struct row_input in;
+	struct slab *slabs;
+	int64_t n_slabs;
+};
+
+static int grow_slab(struct slab *sl, int64_t need)
+{
+	if (sl->n + need <= sl->cap)
+		return 0;
+	int64_t cap = sl->cap * 2 + need + 1024;
+	struct lesion_run *r = lesion_realloc_large(sl->runs, sizeof(*r) * (size_t)cap);
+	if (!r)
+		return -1;
+	sl->runs = r;
+	sl->cap = cap;
+	return 0;
+}
+
+void lesion_labeller_run_slab(struct lesion_labeller *L, int64_t index, uint8_t *scratch)
+{
+	struct runset *s = &L->s;
+	struct slab *sl = &L->slabs[index];
+	const int64_t nx = s->nx, ny = s->ny;
+	const int64_t r0 = sl->k0 * ny, r1 = sl->k1 * ny;
+	const uint8_t outside = L->in.src ? 0 : L->in.outside;
+	if (L->in.src && !scratch) {
+		sl->failed = 1;
+		return;
+	}
+	for (int64_t r = r0; r < r1; r++) {
+		const uint8_t *row = L->in.mask + r * nx;
+		if (L->in.src) {
+			sl->sum += L->in.src->fill(L->in.src->ctx, index, r * nx, nx, scratch);
+			row = scratch;
+		}
+		/* a row holds at most (nx + 1) / 2 runs */
+		if (grow_slab(sl, (nx + 1) / 2)) {
+			sl->failed = 1;
+			return;
+		}
+		int64_t k = scan_row(row, nx, outside, sl->runs + sl->n);
+		if (k && L->in.src && L->in.src->runs &&
+		    L->in.src->runs(L->in.src->ctx, index, r * nx, sl->runs + sl->n, k)) {
+			sl->failed = 1;
+			return;
+		}
+		sl->n += k;
+		s->row_start[r + 1] = sl->n;
+	}
+	sl->parent = lesion_alloc_large(sizeof(int64_t) * (size_t)(sl->n + 1));
+	if (!sl->parent) {
+		sl->failed = 1;
+		return;
+	}
+	for (int64_t i = 0; i < sl->n; i++)
+		sl->parent[i] = i;
+	/* unions with the earlier neighbour rows inside the slab */
+	for (int64_t k = sl->k0; k < sl->k1; k++)
+		for (int64_t j = 0; j < ny; j++) {
+			int64_t r = j + ny * k;
+			int64_t a = r == r0 ? 0 : s->row_start[r], aend = s->row_start[r + 1];
+			if (a == aend)
+				continue;
+			for (int o = 0; o < L->n_off; o++) {
+				int64_t jj = j + L->off[o].dj, kk = k + L->off[o].dk;
+				if (jj < 0 || jj >= ny || kk < sl->k0)
+					continue;
+				int64_t rr = jj + ny * kk;
+				int64_t b = rr == r0 ? 0 : s->row_start[rr];
+				join_rows(sl->runs, sl->parent, a, aend, b, s->row_start[rr + 1],
+					  L->off[o].reach);
+			}
+		}
+}
+
+int64_t lesion_labeller_n_slabs(const struct lesion_labeller *L)
+{
+	return L->n_slabs;
+}
+
+int64_t lesion_labeller_slab_start(const struct lesion_labeller *L, int64_t index)
+{
+	return L->slabs[index].k0 * L->s.nx * L->s.ny;
+}
+
+int64_t lesion_labeller_slab_end(const struct lesion_labeller *L, int64_t index)
+{
+	return L->slabs[index].k1 * L->s.nx * L->s.ny;
+}
+
+void lesion_labeller_free(struct lesion_labeller *L)
+{
+	if (!L)
+		return;
+	for (int64_t i = 0; L->slabs && i < L->n_slabs; i++) {
+		free(L->slabs[i].runs);
+		free(L->slabs[i].parent);
+	}
+	free(L->slabs);
+	runset_release(&L->s);
+	free(L);
+}
+
+static enum lesion_status labeller_init(struct lesion_labeller **out,
+					const struct row_input *in,
+					const int64_t dim[3], int connectivity,
+					struct lesion_error *err)
+{
+	struct lesion_labeller *L;
+	*out = NULL;
+	const struct row_offset *off;
+	int n_off;
 	switch (connectivity) {
 	case 6: off = offsets6; n_off = 2; break;
 	case 18: off = offsets18; n_off = 4; break;
@@ -141,62 +304,140 @@ static enum lesion_status runset_build(struct runset *s, const uint8_t *mask,
 		return lesion_error_set(err, LESION_ERR_USAGE,
 			"cannot label a %lldx%lldx%lld volume", (long long)dim[0],
 			(long long)dim[1], (long long)dim[2]);
+	L = calloc(1, sizeof(*L));
+	if (!L)
+		goto oom;
+	L->off = off;
+	L->n_off = n_off;
+	L->in = *in;
+	struct runset *s = &L->s;
 	s->nx = dim[0];
 	s->ny = dim[1];
 	s->nz = dim[2];
 	s->n_rows = s->ny * s->nz;
-	const int64_t nx = s->nx, n_rows = s->n_rows;
-	s->row_start = malloc(sizeof(int64_t) * (size_t)(n_rows + 1));
+	s->row_start = lesion_alloc_large(sizeof(int64_t) * (size_t)(s->n_rows + 1));
 	if (!s->row_start)
 		goto oom;
-
-	/* runs per row, then their positions, then the runs themselves: two
-	 * scans of the mask but no buffer proportional to the volume */
 	s->row_start[0] = 0;
-#pragma omp parallel for schedule(dynamic, 256)
-	for (int64_t r = 0; r < n_rows; r++)
-		s->row_start[r + 1] = scan_row(mask + r * nx, nx, outside, NULL);
-	for (int64_t r = 0; r < n_rows; r++)
-		s->row_start[r + 1] += s->row_start[r];
-	s->n_runs = s->row_start[n_rows];
-	s->runs = malloc(sizeof(*s->runs) * (size_t)(s->n_runs + 1));
-	s->parent = malloc(sizeof(int64_t) * (size_t)(s->n_runs + 1));
-	if (!s->runs || !s->parent)
+	/* slabs of a quarter of a million voxels or more: enough of them to
+	 * share among threads and to start on while the rest of the image is
+	 * inflated, few enough that their joins cost nothing */
+	int64_t plane = s->nx * s->ny;
+	int64_t per = plane >= (1 << 18) ? 1 : (1 << 18) / plane;
+	L->n_slabs = (s->nz + per - 1) / per;
+	L->slabs = calloc((size_t)L->n_slabs, sizeof(*L->slabs));
+	if (!L->slabs)
 		goto oom;
-#pragma omp parallel for schedule(dynamic, 256)
-	for (int64_t r = 0; r < n_rows; r++)
-		scan_row(mask + r * nx, nx, outside, s->runs + s->row_start[r]);
-	for (int64_t i = 0; i < s->n_runs; i++)
-		s->parent[i] = i;
-
-	/* Unions inside slabs of planes in parallel (a slab's unions only touch
-	 * its own runs, which are contiguous), then across slab boundaries. The
-	 * partition, and each set's root (its first run), do not depend on the
-	 * slabs, so neither does anything computed from them. */
-	int64_t n_slabs = (int64_t)omp_get_max_threads() * 4;
-	if (n_slabs > s->nz)
-		n_slabs = s->nz;
-	if (s->n_runs < 4096)
-		n_slabs = 1;
-#pragma omp parallel for schedule(dynamic, 1)
-	for (int64_t sl = 0; sl < n_slabs; sl++) {
-		int64_t k0 = s->nz * sl / n_slabs, k1 = s->nz * (sl + 1) / n_slabs;
-		for (int64_t k = k0; k < k1; k++)
-			for (int64_t j = 0; j < s->ny; j++)
-				join_row(s, off, n_off, j, k, k0, k1 - 1);
+	for (int64_t i = 0; i < L->n_slabs; i++) {
+		L->slabs[i].k0 = i * per;
+		L->slabs[i].k1 = (i + 1) * per < s->nz ? (i + 1) * per : s->nz;
 	}
-	for (int64_t sl = 1; sl < n_slabs; sl++) {
-		int64_t k0 = s->nz * sl / n_slabs;
-		for (int64_t j = 0; j < s->ny; j++)
-			join_row(s, off, n_off, j, k0, k0 - 1, k0 - 1);
+	*out = L;
+	return LESION_OK;
+oom:
+	lesion_labeller_free(L);
+	return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+}
+
+/* Put the slabs together into @L->s (global indices) and unite across the
+ * slab boundaries; @L keeps nothing else. */
+static enum lesion_status labeller_join(struct lesion_labeller *L, int64_t *fill_sum,
+					struct lesion_error *err)
+{
+	struct runset *s = &L->s;
+	const int64_t ny = s->ny;
+	int64_t total = 0;
+	for (int64_t i = 0; i < L->n_slabs; i++) {
+		if (L->slabs[i].failed)
+			return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+		total += L->slabs[i].n;
+	}
+	s->n_runs = total;
+	s->runs = lesion_alloc_large(sizeof(*s->runs) * (size_t)(total + 1));
+	s->parent = lesion_alloc_large(sizeof(int64_t) * (size_t)(total + 1));
+	if (!s->runs || !s->parent)
+		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+	int64_t *base = malloc(sizeof(int64_t) * (size_t)(L->n_slabs + 1));
+	if (!base)
+		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+	base[0] = 0;
+	if (fill_sum)
+		*fill_sum = 0;
+	for (int64_t i = 0; i < L->n_slabs; i++) {
+		base[i + 1] = base[i] + L->slabs[i].n;
+		if (fill_sum)
+			*fill_sum += L->slabs[i].sum;
+	}
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < L->n_slabs; i++) {
+		struct slab *sl = &L->slabs[i];
+		const int64_t b = base[i];
+		for (int64_t r = sl->k0 * ny; r < sl->k1 * ny; r++)
+			s->row_start[r + 1] += b;
+		if (sl->n)
+			memcpy(s->runs + b, sl->runs, sizeof(*s->runs) * (size_t)sl->n);
+		for (int64_t q = 0; q < sl->n; q++)
+			s->parent[b + q] = sl->parent[q] + b;
+		free(sl->runs);
+		free(sl->parent);
+		sl->runs = NULL;
+		sl->parent = NULL;
+	}
+	free(base);
+	/* the first plane of each slab with the last plane(s) of the one before */
+	for (int64_t i = 1; i < L->n_slabs; i++) {
+		const int64_t k = L->slabs[i].k0;
+		for (int64_t j = 0; j < ny; j++) {
+			int64_t r = j + ny * k;
+			if (s->row_start[r] == s->row_start[r + 1])
+				continue;
+			for (int o = 0; o < L->n_off; o++) {
+				if (L->off[o].dk != -1)
+					continue;
+				int64_t jj = j + L->off[o].dj;
+				if (jj < 0 || jj >= ny)
+					continue;
+				int64_t rr = jj + ny * (k - 1);
+				join_rows(s->runs, s->parent, s->row_start[r], s->row_start[r + 1],
+					  s->row_start[rr], s->row_start[rr + 1], L->off[o].reach);
+			}
+		}
 	}
 	/* parent[i] <= i, so one forward pass points every run at its root */
 	for (int64_t i = 0; i < s->n_runs; i++)
 		s->parent[i] = s->parent[s->parent[i]];
 	return LESION_OK;
-oom:
-	runset_release(s);
-	return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+}
+
+/* Scan every slab (in parallel) and put them together. */
+static enum lesion_status runset_build(struct runset *out, const struct row_input *in,
+				       const int64_t dim[3], int connectivity,
+				       int64_t *fill_sum, struct lesion_error *err)
+{
+	struct lesion_labeller *L;
+	memset(out, 0, sizeof(*out));
+	enum lesion_status st = labeller_init(&L, in, dim, connectivity, err);
+	if (st)
+		return st;
+	int failed = 0;
+#pragma omp parallel reduction(|:failed)
+	{
+		uint8_t *scratch = in->src ? malloc((size_t)dim[0]) : NULL;
+		failed = in->src && !scratch;
+#pragma omp for schedule(dynamic, 1)
+		for (int64_t i = 0; i < L->n_slabs; i++)
+			if (!failed)
+				lesion_labeller_run_slab(L, i, scratch);
+		free(scratch);
+	}
+	st = failed ? lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory")
+		    : labeller_join(L, fill_sum, err);
+	if (!st) {
+		*out = L->s;
+		memset(&L->s, 0, sizeof(L->s));
+	}
+	lesion_labeller_free(L);
+	return st;
 }
 
 struct root_info {
@@ -213,22 +454,21 @@ static int by_size_then_first(const void *pa, const void *pb)
 	return (a->run > b->run) - (a->run < b->run);
 }
 
-enum lesion_status lesion_components_label(const uint8_t *mask,
-					   const int64_t dim[3],
-					   int connectivity,
-					   struct lesion_components *out,
-					   struct lesion_error *err)
+/* The components of the sets of @s, which @out takes over (or frees). */
+static enum lesion_status components_from_runset(struct runset *sp, const int64_t dim[3],
+						 int connectivity,
+						 struct lesion_components *out,
+						 struct lesion_error *err)
 {
-	struct runset s;
+	struct runset s = *sp;
 	struct root_info *roots = NULL;
 	int64_t *size = NULL;
+	memset(sp, 0, sizeof(*sp));
 	memset(out, 0, sizeof(*out));
-	enum lesion_status st = runset_build(&s, mask, dim, 0, connectivity, err);
-	if (st)
-		return st;
-	size = calloc((size_t)s.n_runs + 1, sizeof(int64_t));
+	size = lesion_alloc_large(sizeof(int64_t) * (size_t)(s.n_runs + 1));
 	if (!size)
 		goto oom;
+	memset(size, 0, sizeof(int64_t) * (size_t)(s.n_runs + 1));
 	int64_t n_comp = 0;
 	for (int64_t r = 0; r < s.n_rows; r++)
 		for (int64_t i = s.row_start[r]; i < s.row_start[r + 1]; i++) {
@@ -286,6 +526,52 @@ oom:
 	return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 }
 
+static enum lesion_status label_input(const struct row_input *in,
+				      const int64_t dim[3], int connectivity,
+				      struct lesion_components *out, int64_t *fill_sum,
+				      struct lesion_error *err)
+{
+	struct runset s;
+	memset(out, 0, sizeof(*out));
+	enum lesion_status st = runset_build(&s, in, dim, connectivity, fill_sum, err);
+	if (st)
+		return st;
+	return components_from_runset(&s, dim, connectivity, out, err);
+}
+
+enum lesion_status lesion_labeller_alloc(struct lesion_labeller **L,
+					 const struct lesion_row_source *src,
+					 const int64_t dim[3], int connectivity,
+					 struct lesion_error *err)
+{
+	const struct row_input in = {NULL, 0, src};
+	return labeller_init(L, &in, dim, connectivity, err);
+}
+
+enum lesion_status lesion_labeller_finish(struct lesion_labeller *L,
+					  struct lesion_components *out,
+					  int64_t *fill_sum, struct lesion_error *err)
+{
+	int64_t dim[3] = {L->s.nx, L->s.ny, L->s.nz};
+	int connectivity = L->off == offsets6 ? 6 : L->off == offsets18 ? 18 : 26;
+	memset(out, 0, sizeof(*out));
+	enum lesion_status st = labeller_join(L, fill_sum, err);
+	if (!st)
+		st = components_from_runset(&L->s, dim, connectivity, out, err);
+	lesion_labeller_free(L);
+	return st;
+}
+
+enum lesion_status lesion_components_label(const uint8_t *mask,
+					   const int64_t dim[3],
+					   int connectivity,
+					   struct lesion_components *out,
+					   struct lesion_error *err)
+{
+	const struct row_input in = {mask, 0, NULL};
+	return label_input(&in, dim, connectivity, out, NULL, err);
+}
+
 void lesion_components_truncate(struct lesion_components *c, int64_t n_keep)
 {
 	if (n_keep < 0)
@@ -326,7 +612,8 @@ enum lesion_status lesion_mask_fill_holes(uint8_t *mask, const int64_t dim[3],
 					  struct lesion_error *err)
 {
 	struct runset s;
-	enum lesion_status st = runset_build(&s, mask, dim, 1, 6, err);
+	const struct row_input in = {mask, 1, NULL};
+	enum lesion_status st = runset_build(&s, &in, dim, 6, NULL, err);
 	if (st)
 		return st;
 	/* a background set that reaches the border is not a hole */

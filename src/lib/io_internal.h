@@ -32,6 +32,9 @@ enum lesion_status lesion_gzip_read_file_prefix(const char *path, void *buf,
  */
 void *lesion_alloc_large(size_t size);
 
+/* lesion_realloc_large() - realloc() with lesion_alloc_large()'s advice. */
+void *lesion_realloc_large(void *old, size_t size);
+
 /* lesion_raw_read_range() - @nbytes at @offset of @path into a new buffer. */
 enum lesion_status lesion_raw_read_range(const char *path, int64_t offset,
 					 int64_t nbytes, void **out,
@@ -71,6 +74,33 @@ enum lesion_status lesion_write_image_file(const char *path,
 					   const void *hdr, size_t hdr_size,
 					   const void *data, size_t data_bytes,
 					   struct lesion_error *err);
+
+/*
+ * struct lesion_voxel_reader - the voxels of one volume, read front to back
+ * in pieces of any size: a .nii.gz is inflated by ISA-L a megabyte of input
+ * at a time, a .nii read with pread(). Nothing proportional to the volume is
+ * held, unless the stream surprises it (then the plain loader reads the rest
+ * of the volume, so errors read as lesion_volume_load()'s).
+ */
+struct lesion_volume;
+struct lesion_voxel_reader;
+
+/*
+ * lesion_voxel_reader_open() - a reader of volume @index of @vol (opened).
+ * *@out is NULL with LESION_OK when the file is one to load with
+ * lesion_volume_load() instead: 4D images, pairs without an image, files
+ * whose size disagrees with the header, unusual datatypes.
+ */
+enum lesion_status lesion_voxel_reader_open(const struct lesion_volume *vol, int64_t index,
+					    struct lesion_voxel_reader **out,
+					    struct lesion_error *err);
+
+/* lesion_voxel_reader_read() - the next @n_voxels voxels, native byte order. */
+enum lesion_status lesion_voxel_reader_read(struct lesion_voxel_reader *r, void *buf,
+					    int64_t n_voxels, struct lesion_error *err);
+
+/* lesion_voxel_reader_free() - close @r; NULL is a no-op. */
+void lesion_voxel_reader_free(struct lesion_voxel_reader *r);
 
 /* lesion_datatype_describe() - a name for any NIfTI datatype code. */
 const char *lesion_datatype_describe(int datatype);

@@ -2,7 +2,9 @@
  * then the volume and every connected component measured run by run. */
 #include "lesionvol/components.h"
 #include "lesionvol/segment.h"
+#include "io_internal.h"
 #include "segment_internal.h"
+#include "sweep_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -35,17 +37,15 @@ struct accum {
 	int seen; /* a value was seen: the first one is the max so far */
 };
 
-static double clamp01(double v)
-{
-	return v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v);
-}
-
+/* Every component's measurements from its runs and their statistics, in
+ * file order, so the sums do not depend on how the runs were found. */
 static enum lesion_status measure_components(const struct lesion_volume *vol,
 					     const struct lesion_components *c,
+					     const struct lesion_run_stat *rs,
 					     int soft, struct lesion_measurement *m,
 					     struct lesion_error *err)
 {
-	const int64_t n = c->n_components, nx = c->dim[0], ny = c->dim[1];
+	const int64_t n = c->n_components, ny = c->dim[1];
 	const double vv = vol->geom.voxel_volume_mm3;
 	struct accum *acc = calloc((size_t)n + 1, sizeof(*acc));
 	m->components = calloc((size_t)n + 1, sizeof(*m->components));
@@ -65,7 +65,6 @@ static enum lesion_status measure_components(const struct lesion_volume *vol,
 		p->max = -INFINITY;
 	}
 	double total_soft = 0.0;
-	double buf[CHUNK];
 	for (int64_t r = 0; r < c->n_rows; r++) {
 		const int64_t j = r % ny, k = r / ny;
 		for (int64_t i = c->row_start[r]; i < c->row_start[r + 1]; i++) {
@@ -85,25 +84,17 @@ static enum lesion_status measure_components(const struct lesion_volume *vol,
 				if (hi[d] > p->bbox_max[d])
 					p->bbox_max[d] = hi[d];
 			}
-			/* values in file order: sums independent of scheduling */
-			for (int64_t s = x0; s < x1; s += CHUNK) {
-				int64_t cnt = x1 - s < CHUNK ? x1 - s : CHUNK;
-				lesion_volume_values(vol, r * nx + s, cnt, buf);
-				for (int64_t q = 0; q < cnt; q++) {
-					double v = buf[q];
-					a->sum_value += v;
-					if (v > p->max || !a->seen) {
-						a->seen = 1;
-						p->max = v;
-						p->peak_vox[0] = s + q;
-						p->peak_vox[1] = j;
-						p->peak_vox[2] = k;
-					}
-					if (soft) {
-						a->sum_soft += clamp01(v);
-						total_soft += clamp01(v);
-					}
-				}
+			a->sum_value += rs[i].sum;
+			if (rs[i].max > p->max || !a->seen) {
+				a->seen = 1;
+				p->max = rs[i].max;
+				p->peak_vox[0] = x0 + rs[i].peak;
+				p->peak_vox[1] = j;
+				p->peak_vox[2] = k;
+			}
+			if (soft) {
+				a->sum_soft += rs[i].soft;
+				total_soft += rs[i].soft;
 			}
 		}
 	}
@@ -145,15 +136,18 @@ static void describe_applied(const struct lesion_rule *rule,
 		snprintf(buf + used, size - used, "; inside the mask");
 }
 
-enum lesion_status lesion_measure(const struct lesion_volume *vol,
-				  const struct lesion_volume *brain_mask,
-				  const struct lesion_rule *rule,
-				  struct lesion_measurement *out,
-				  struct lesion_segmentation *seg,
-				  struct lesion_error *err)
+static enum lesion_status measure_impl(const struct lesion_volume *vol,
+				       struct lesion_volume *to_load, int64_t index,
+				       const struct lesion_volume *brain_mask,
+				       const struct lesion_rule *rule,
+				       struct lesion_measurement *out,
+				       struct lesion_segmentation *seg,
+				       struct lesion_error *err)
 {
 	struct lesion_components comps = {0};
 	struct lesion_bounds b;
+	struct lesion_voxel_reader *reader = NULL;
+	struct lesion_run_stat *rs = NULL;
 	uint8_t *mask = NULL;
 	enum lesion_status st;
 
@@ -167,7 +161,20 @@ enum lesion_status lesion_measure(const struct lesion_volume *vol,
 	st = lesion_rule_check(rule, err);
 	if (st)
 		return st;
-	if (!vol->data)
+	/*
+	 * The sweep reads the file itself, a slab at a time, when it needs
+	 * nothing but the rows: no relative threshold (every value first), no
+	 * holes to fill and no mask to return. Then the volume is never held
+	 * whole and labelling overlaps the inflate.
+	 */
+	int sweep = !rule->has_zthr && !rule->has_uzthr && !rule->fill_holes &&
+		    !(seg && seg->want_mask);
+	if (to_load && !sweep) {
+		st = lesion_volume_load(to_load, index, err);
+		if (st)
+			return st;
+	}
+	if (!vol->data && !(to_load && sweep))
 		return lesion_error_set(err, LESION_ERR_INTERNAL,
 			"'%s' was measured before its voxels were loaded", vol->path);
 	const double vv = vol->geom.voxel_volume_mm3;
@@ -198,22 +205,41 @@ enum lesion_status lesion_measure(const struct lesion_volume *vol,
 	out->ref_median = b.ref_median;
 	out->ref_mad = b.ref_mad;
 
-	mask = malloc((size_t)vol->geom.n_voxels);
-	if (!mask)
-		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
-	out->nan_voxels = lesion_threshold_mask(vol, brain_mask, &b,
-						rule->fill_holes ? NAN_MARK : 0, mask);
-	if (rule->fill_holes) {
-		st = lesion_mask_fill_holes(mask, vol->geom.dim, err);
+	if (to_load && sweep) {
+		/* a file the reader does not stream is loaded whole */
+		st = lesion_voxel_reader_open(to_load, index, &reader, err);
+		if (!st && !reader)
+			st = lesion_volume_load(to_load, index, err);
 		if (st)
 			goto out;
-		if (out->nan_voxels)
-			for (int64_t i = 0; i < vol->geom.n_voxels; i++)
-				mask[i] = mask[i] == 1;
 	}
-	st = lesion_components_label(mask, vol->geom.dim, rule->connectivity, &comps, err);
-	if (st)
-		goto out;
+	if (sweep) {
+		st = lesion_sweep_label(vol, reader, brain_mask, &b, rule->connectivity,
+					&comps, &rs, &out->nan_voxels, err);
+		if (st)
+			goto out;
+	} else {
+		mask = lesion_alloc_large((size_t)vol->geom.n_voxels);
+		if (!mask) {
+			st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+		out->nan_voxels = lesion_threshold_mask(vol, brain_mask, &b,
+							rule->fill_holes ? NAN_MARK : 0, mask);
+		if (rule->fill_holes) {
+			st = lesion_mask_fill_holes(mask, vol->geom.dim, err);
+			if (st)
+				goto out;
+			if (out->nan_voxels)
+				for (int64_t i = 0; i < vol->geom.n_voxels; i++)
+					mask[i] = mask[i] == 1;
+		}
+		st = lesion_components_label(mask, vol->geom.dim, rule->connectivity, &comps, err);
+		if (!st)
+			st = lesion_run_stats(vol, &comps, &rs, err);
+		if (st)
+			goto out;
+	}
 	lesion_components_truncate(&comps, n_large_enough(&comps, rule, vv));
 
 	out->n_components = comps.n_components;
@@ -225,7 +251,7 @@ enum lesion_status lesion_measure(const struct lesion_volume *vol,
 	out->lesion_volume_ml = out->lesion_volume_mm3 / 1000.0;
 	out->largest_component_mm3 = comps.n_components ? (double)comps.voxels[0] * vv : 0.0;
 	describe_applied(rule, brain_mask, &b, out->rule, sizeof(out->rule));
-	st = measure_components(vol, &comps, rule->soft, out, err);
+	st = measure_components(vol, &comps, rs, rule->soft, out, err);
 	if (st)
 		goto out;
 
@@ -255,6 +281,8 @@ enum lesion_status lesion_measure(const struct lesion_volume *vol,
 	}
 out:
 	free(mask);
+	free(rs);
+	lesion_voxel_reader_free(reader);
 	lesion_components_release(&comps);
 	if (st) {
 		lesion_measurement_release(out);
@@ -262,6 +290,28 @@ out:
 			lesion_segmentation_release(seg);
 	}
 	return st;
+}
+
+enum lesion_status lesion_measure(const struct lesion_volume *vol,
+				  const struct lesion_volume *brain_mask,
+				  const struct lesion_rule *rule,
+				  struct lesion_measurement *out,
+				  struct lesion_segmentation *seg,
+				  struct lesion_error *err)
+{
+	return measure_impl(vol, NULL, 0, brain_mask, rule, out, seg, err);
+}
+
+enum lesion_status lesion_measure_load(struct lesion_volume *vol, int64_t index,
+				       const struct lesion_volume *brain_mask,
+				       const struct lesion_rule *rule,
+				       struct lesion_measurement *out,
+				       struct lesion_segmentation *seg,
+				       struct lesion_error *err)
+{
+	if (vol->data)
+		return measure_impl(vol, NULL, 0, brain_mask, rule, out, seg, err);
+	return measure_impl(vol, vol, index, brain_mask, rule, out, seg, err);
 }
 
 void lesion_measurement_release(struct lesion_measurement *m)

@@ -1,5 +1,6 @@
-/* progressive.c: loading a volume while telling the caller which voxels are
- * ready, so thresholding and labelling overlap the inflate (issue 9). */
+/* progressive.c: reading the voxels of a volume front to back in pieces, so
+ * thresholding and labelling can start before the file is inflated and the
+ * whole volume never has to be held (issue 9). */
 #include "io_internal.h"
 #include "lesionvol/volume.h"
 
@@ -11,57 +12,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* input read per call and output inflated between two reports */
-enum { IN_CHUNK = 1 << 20, OUT_STEP = 2 << 20 };
+enum { IN_CHUNK = 1 << 20, REPORT_STEP = 2 << 20 };
 
-struct progress {
-	struct lesion_volume *vol;
-	lesion_ready_fn ready;
-	void *ctx;
+struct lesion_voxel_reader {
+	const struct lesion_volume *vol;
+	int fd;
 	int swap;
-	int64_t reported; /* voxels reported ready */
+	int64_t offset;       /* of the volume's first byte in the (inflated) file */
+	int64_t vol_bytes;
+	int64_t stream_bytes; /* inflated size the header promises */
+	int64_t done;         /* bytes of the volume delivered */
+	/* gzip: ISA-L's state and the compressed input */
+	struct inflate_state *zs;
+	unsigned char *in;
+	int64_t in_pos;       /* file offset of the next compressed read */
+	int64_t skipped;      /* inflated bytes before the volume thrown away */
+	/* after a surprise: the rest of the volume, read by the plain loader */
+	unsigned char *rest;
 };
-
-/* Report the whole voxels among the first @bytes bytes of the data. */
-static void report(struct progress *p, int64_t bytes)
-{
-	const int bpv = p->vol->bytes_per_voxel;
-	int64_t n = bytes / bpv;
-	if (n <= p->reported)
-		return;
-	if (p->swap)
-		lesion_swap_bytes((unsigned char *)p->vol->data + p->reported * bpv,
-				  n - p->reported, bpv);
-	p->reported = n;
-	if (p->ready)
-		p->ready(p->ctx, n);
-}
-
-/*
- * The voxels not reported yet, read by the plain loader (zlib or pread)
- * into a scratch buffer: used when the fast path meets anything it does not
- * expect, so errors are worded as the plain loader words them and data it
- * accepts is accepted here too.
- */
-static enum lesion_status finish_plain(struct progress *p, int64_t offset,
-				       int64_t vol_bytes, int64_t stream_bytes,
-				       struct lesion_error *err)
-{
-	struct lesion_volume *vol = p->vol;
-	void *tmp = NULL;
-	enum lesion_status st = vol->gzipped
-		? lesion_gzip_read_range(vol->data_path, offset, vol_bytes, stream_bytes, NULL,
-					 &tmp, err)
-		: lesion_raw_read_range(vol->data_path, offset, vol_bytes, &tmp, err);
-	if (st)
-		return st;
-	int64_t done = p->reported * vol->bytes_per_voxel;
-	memcpy((unsigned char *)vol->data + done, (unsigned char *)tmp + done,
-	       (size_t)(vol_bytes - done));
-	free(tmp);
-	report(p, vol_bytes);
-	return LESION_OK;
-}
 
 /* pread() everything asked for; the number of bytes read (short at EOF). */
 static int64_t read_full(int fd, void *buf, int64_t n, int64_t at)
@@ -79,100 +47,173 @@ static int64_t read_full(int fd, void *buf, int64_t n, int64_t at)
 	return done;
 }
 
-/* .nii: large reads straight into the volume, reported one by one. */
-static int load_raw(struct progress *p, int fd, int64_t offset, int64_t vol_bytes)
+void lesion_voxel_reader_free(struct lesion_voxel_reader *r)
 {
-	unsigned char *out = p->vol->data;
-	for (int64_t at = 0; at < vol_bytes;) {
-		int64_t want = vol_bytes - at < 4 * OUT_STEP ? vol_bytes - at : 4 * OUT_STEP;
-		if (read_full(fd, out + at, want, offset + at) != want)
-			return -1;
-		at += want;
-		report(p, at);
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->zs);
+	free(r->in);
+	free(r->rest);
+	free(r);
+}
+
+enum lesion_status lesion_voxel_reader_open(const struct lesion_volume *vol, int64_t index,
+					    struct lesion_voxel_reader **out,
+					    struct lesion_error *err)
+{
+	struct lesion_voxel_reader *r;
+	struct stat sb;
+	*out = NULL;
+	/* the plain loader's cases: its refusals in its words, and 4D images
+	 * for its cursor that reads volume after volume in one inflate */
+	if (vol->bytes_per_voxel == 0 || !vol->data_path || vol->n_volumes > 1 || index > 0)
+		return LESION_OK;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+	r->vol = vol;
+	r->vol_bytes = vol->geom.n_voxels * vol->bytes_per_voxel;
+	r->offset = vol->vox_offset;
+	r->stream_bytes = vol->vox_offset + r->vol_bytes;
+	r->swap = vol->big_endian != lesion_host_big_endian();
+	r->fd = open(vol->data_path, O_RDONLY);
+	int plain = r->fd < 0 || fstat(r->fd, &sb) != 0 || !S_ISREG(sb.st_mode);
+	if (!plain && vol->gzipped) {
+		/* trust the header's size only when the gzip trailer agrees, as
+		 * lesion_gzip_read_range() does */
+		unsigned char t[4];
+		plain = sb.st_size < 18 || read_full(r->fd, t, 4, sb.st_size - 4) != 4 ||
+			((uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 |
+			 (uint32_t)t[3] << 24) != (uint32_t)r->stream_bytes;
+		if (!plain) {
+			r->zs = malloc(sizeof(*r->zs));
+			r->in = malloc(IN_CHUNK);
+			if (!r->zs || !r->in) {
+				lesion_voxel_reader_free(r);
+				return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+			}
+			isal_inflate_init(r->zs);
+			r->zs->crc_flag = ISAL_GZIP;
+		}
+	} else if (!plain) {
+		plain = sb.st_size < r->offset + r->vol_bytes;
 	}
-	return 0;
+	if (plain) {
+		lesion_voxel_reader_free(r);
+		return LESION_OK;
+	}
+	*out = r;
+	return LESION_OK;
+}
+
+/* Refill ISA-L's input; 0 at the end of the file. */
+static int64_t refill(struct lesion_voxel_reader *r)
+{
+	int64_t got = read_full(r->fd, r->in, IN_CHUNK, r->in_pos);
+	if (got > 0) {
+		r->in_pos += got;
+		r->zs->next_in = r->in;
+		r->zs->avail_in = (uint32_t)got;
+	}
+	return got;
 }
 
 /*
- * .nii.gz: ISA-L's streaming inflate, the input read a megabyte at a time
- * and the output written straight into the volume (the bytes before the
- * wanted volume go to a scratch buffer). Concatenated gzip members are
- * followed. Returns 0 when the volume is complete, -1 on anything else.
+ * Inflate the next @n bytes of the volume into @out with ISA-L, following
+ * concatenated gzip members; the number of bytes produced, short when the
+ * stream is corrupt, truncated or otherwise unexpected.
  */
-static int load_gzip(struct progress *p, int fd, int64_t offset, int64_t vol_bytes)
+static int64_t inflate_some(struct lesion_voxel_reader *r, unsigned char *out, int64_t n)
 {
-	struct inflate_state *zs = malloc(sizeof(*zs));
-	unsigned char *in = malloc(IN_CHUNK);
-	unsigned char *scratch = malloc(1 << 16);
-	unsigned char *out = p->vol->data;
-	int64_t in_pos = 0, skipped = 0, produced = 0, reported_at = 0;
-	uint32_t in_len = 0;
-	int rc = -1;
-	if (!zs || !in || !scratch)
-		goto out;
-	isal_inflate_init(zs);
-	zs->crc_flag = ISAL_GZIP;
-	while (produced < vol_bytes) {
-		if (zs->avail_in == 0) {
-			int64_t got = read_full(fd, in, IN_CHUNK, in_pos);
-			if (got <= 0)
-				goto out; /* truncated */
-			in_len = (uint32_t)got;
-			in_pos += got;
-			zs->next_in = in;
-			zs->avail_in = in_len;
-		}
-		if (skipped < offset) {
-			int64_t want = offset - skipped;
+	struct inflate_state *zs = r->zs;
+	unsigned char scratch[4096];
+	int64_t made_total = 0;
+	while (made_total < n) {
+		if (zs->avail_in == 0 && refill(r) <= 0)
+			break;
+		int skipping = r->skipped < r->offset;
+		if (skipping) {
+			int64_t want = r->offset - r->skipped;
 			zs->next_out = scratch;
-			zs->avail_out = want < (1 << 16) ? (uint32_t)want : (1 << 16);
+			zs->avail_out = want < (int64_t)sizeof(scratch) ? (uint32_t)want : sizeof(scratch);
 		} else {
-			int64_t want = vol_bytes - produced;
-			zs->next_out = out + produced;
-			zs->avail_out = want < OUT_STEP ? (uint32_t)want : OUT_STEP;
+			int64_t want = n - made_total;
+			zs->next_out = out + made_total;
+			zs->avail_out = want < (INT64_C(1) << 30) ? (uint32_t)want : (1u << 30);
 		}
 		uint32_t before = zs->avail_out, in_before = zs->avail_in;
 		if (isal_inflate(zs) != ISAL_DECOMP_OK)
-			goto out;
+			break;
 		int64_t made = before - zs->avail_out;
-		if (made == 0 && zs->avail_in == in_before &&
-		    zs->block_state != ISAL_BLOCK_FINISH)
-			goto out; /* no progress: never loop on odd input */
-		if (skipped < offset)
-			skipped += made;
+		if (skipping)
+			r->skipped += made;
 		else
-			produced += made;
-		if (produced - reported_at >= OUT_STEP || produced == vol_bytes) {
-			report(p, produced);
-			reported_at = produced;
-		}
-		if (zs->block_state == ISAL_BLOCK_FINISH && produced < vol_bytes) {
+			made_total += made;
+		if (zs->block_state == ISAL_BLOCK_FINISH) {
+			if (made_total == n && !skipping)
+				break;
 			/* end of a member: another must follow at once */
-			if (zs->avail_in == 0) {
-				int64_t got = read_full(fd, in, IN_CHUNK, in_pos);
-				if (got <= 0)
-					goto out;
-				in_len = (uint32_t)got;
-				in_pos += got;
-				zs->next_in = in;
-				zs->avail_in = in_len;
-			}
+			if (zs->avail_in == 0 && refill(r) <= 0)
+				break;
 			if (zs->next_in[0] != 0x1f)
-				goto out;
+				break;
 			unsigned char *next = zs->next_in;
 			uint32_t left = zs->avail_in;
 			isal_inflate_reset(zs);
 			zs->crc_flag = ISAL_GZIP;
 			zs->next_in = next;
 			zs->avail_in = left;
+		} else if (made == 0 && zs->avail_in == in_before) {
+			break; /* no progress: never loop on odd input */
 		}
 	}
-	rc = 0;
-out:
-	free(zs);
-	free(in);
-	free(scratch);
-	return rc;
+	return made_total;
+}
+
+enum lesion_status lesion_voxel_reader_read(struct lesion_voxel_reader *r, void *buf,
+					    int64_t n_voxels, struct lesion_error *err)
+{
+	const int bpv = r->vol->bytes_per_voxel;
+	int64_t n = n_voxels * bpv, got = 0;
+	if (n > r->vol_bytes - r->done)
+		return lesion_error_set(err, LESION_ERR_INTERNAL,
+			"read past the end of '%s'", r->vol->path);
+	if (r->rest) {
+		memcpy(buf, r->rest + r->done, (size_t)n);
+		got = n;
+	} else if (r->zs) {
+		got = inflate_some(r, buf, n);
+	} else {
+		got = read_full(r->fd, buf, n, r->offset + r->done);
+	}
+	if (got < n) {
+		/* The plain loader reads the rest, so errors are worded as it
+		 * words them and data it accepts is accepted here too. */
+		void *tmp = NULL;
+		int64_t from = r->done + got;
+		enum lesion_status st = r->vol->gzipped
+			? lesion_gzip_read_range(r->vol->data_path, r->offset + from,
+						 r->vol_bytes - from, r->stream_bytes, NULL, &tmp, err)
+			: lesion_raw_read_range(r->vol->data_path, r->offset + from,
+						r->vol_bytes - from, &tmp, err);
+		if (st)
+			return st;
+		/* keep the whole volume's layout so later reads index it alike */
+		r->rest = malloc((size_t)r->vol_bytes);
+		if (!r->rest) {
+			free(tmp);
+			return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+		}
+		memcpy(r->rest + from, tmp, (size_t)(r->vol_bytes - from));
+		free(tmp);
+		memcpy((unsigned char *)buf + got, r->rest + from, (size_t)(n - got));
+	}
+	r->done += n;
+	if (r->swap)
+		lesion_swap_bytes(buf, n_voxels, bpv);
+	return LESION_OK;
 }
 
 enum lesion_status lesion_volume_load_progressive(struct lesion_volume *vol,
@@ -180,59 +221,33 @@ enum lesion_status lesion_volume_load_progressive(struct lesion_volume *vol,
 						  lesion_ready_fn ready, void *ctx,
 						  struct lesion_error *err)
 {
-	struct progress p = {vol, ready, ctx, 0, 0};
-	int fd = -1;
-	enum lesion_status st;
-
-	/* anything the plain loader refuses, it refuses with its own words;
-	 * 4D images go through it too, for its cursor that reads volume after
-	 * volume without inflating the file again */
-	const int64_t asked = index;
-	int plain = vol->bytes_per_voxel == 0 || !vol->data_path || vol->n_volumes > 1 ||
-		    index >= vol->n_volumes;
-	if (index < 0)
-		index = 0;
-	const int64_t vol_bytes = vol->geom.n_voxels * vol->bytes_per_voxel;
-	const int64_t offset = vol->vox_offset + index * vol_bytes;
-	const int64_t stream_bytes = vol->vox_offset + vol->n_volumes * vol_bytes;
-	if (!plain) {
-		fd = open(vol->data_path, O_RDONLY);
-		struct stat sb;
-		if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
-			plain = 1;
-		else if (vol->gzipped) {
-			/* trust the header's size only when the gzip trailer agrees,
-			 * as lesion_gzip_read_range() does */
-			unsigned char t[4];
-			plain = sb.st_size < 18 || read_full(fd, t, 4, sb.st_size - 4) != 4 ||
-				((uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 |
-				 (uint32_t)t[3] << 24) != (uint32_t)stream_bytes;
-		} else {
-			plain = sb.st_size < offset + vol_bytes;
-		}
-	}
-	if (plain) {
-		if (fd >= 0)
-			close(fd);
-		st = lesion_volume_load(vol, asked, err);
+	struct lesion_voxel_reader *r = NULL;
+	enum lesion_status st = lesion_voxel_reader_open(vol, index, &r, err);
+	if (st)
+		return st;
+	if (!r) {
+		st = lesion_volume_load(vol, index, err);
 		if (!st && ready)
 			ready(ctx, vol->geom.n_voxels);
 		return st;
 	}
-
 	free(vol->data);
-	vol->data = lesion_alloc_large((size_t)vol_bytes);
+	vol->data = lesion_alloc_large((size_t)r->vol_bytes);
 	if (!vol->data) {
-		close(fd);
+		lesion_voxel_reader_free(r);
 		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory reading '%s'",
 					vol->data_path);
 	}
-	vol->volume_index = index;
-	p.swap = vol->big_endian != lesion_host_big_endian();
-	int rc = vol->gzipped ? load_gzip(&p, fd, offset, vol_bytes)
-			      : load_raw(&p, fd, offset, vol_bytes);
-	close(fd);
-	if (rc == 0 && p.reported == vol->geom.n_voxels)
-		return LESION_OK;
-	return finish_plain(&p, offset, vol_bytes, stream_bytes, err);
+	vol->volume_index = 0;
+	const int bpv = vol->bytes_per_voxel;
+	const int64_t step = REPORT_STEP / bpv > 0 ? REPORT_STEP / bpv : 1;
+	for (int64_t at = 0; at < vol->geom.n_voxels && !st;) {
+		int64_t k = vol->geom.n_voxels - at < step ? vol->geom.n_voxels - at : step;
+		st = lesion_voxel_reader_read(r, (unsigned char *)vol->data + at * bpv, k, err);
+		at += k;
+		if (!st && ready)
+			ready(ctx, at);
+	}
+	lesion_voxel_reader_free(r);
+	return st;
 }

@@ -299,40 +299,200 @@ enum lesion_status lesion_rule_bounds(const struct lesion_volume *vol,
 	return LESION_OK;
 }
 
+/*
+ * Bounds on the stored values equivalent to the bounds on the scaled values,
+ * so a voxel is tested in its own type without converting it: exact for
+ * unscaled 8-, 16- and 32-bit integers (every such value is a double) and
+ * for unscaled float32 (rounding the bound to the float next to it in the
+ * right direction keeps every comparison's answer). Anything else (scaled
+ * values, 64-bit integers, float64) is compared as the double the rule
+ * defines.
+ */
+void lesion_threshold_init(struct lesion_threshold *t,
+			   const struct lesion_volume *vol,
+			   const struct lesion_volume *brain,
+			   const struct lesion_bounds *b, uint8_t nan_marker)
+{
+	memset(t, 0, sizeof(*t));
+	t->vol = vol;
+	t->brain = brain;
+	t->b = *b;
+	t->nan_marker = nan_marker;
+	t->kind = THR_DOUBLE;
+	if (vol->scaled)
+		return;
+	int64_t tmin, tmax;
+	switch (vol->dtype) {
+	case LESION_DT_UINT8: tmin = 0; tmax = UINT8_MAX; break;
+	case LESION_DT_INT8: tmin = INT8_MIN; tmax = INT8_MAX; break;
+	case LESION_DT_INT16: tmin = INT16_MIN; tmax = INT16_MAX; break;
+	case LESION_DT_UINT16: tmin = 0; tmax = UINT16_MAX; break;
+	case LESION_DT_INT32: tmin = INT32_MIN; tmax = INT32_MAX; break;
+	case LESION_DT_UINT32: tmin = 0; tmax = UINT32_MAX; break;
+	case LESION_DT_FLOAT32: {
+		/* the least float that passes the lower bound, the greatest that
+		 * passes the upper one (NaN, which nothing passes, when there is
+		 * none: a strict lower bound of +inf) */
+		float lo = (float)b->lower, hi = (float)b->upper;
+		if (b->lower_strict ? (double)lo <= b->lower : (double)lo < b->lower)
+			lo = lo == INFINITY ? NAN : nextafterf(lo, INFINITY);
+		if ((double)hi > b->upper)
+			hi = nextafterf(hi, -INFINITY);
+		t->flo = lo;
+		t->fhi = hi;
+		t->check_zero = b->exclude_zero;
+		t->kind = THR_FLOAT;
+		return;
+	}
+	default:
+		return;
+	}
+	/* integers: lower <= v <= upper becomes ilo <= raw <= ihi */
+	double lo = b->lower, hi = b->upper;
+	double ilo = b->lower_strict ? floor(lo) + 1 : ceil(lo);
+	double ihi = floor(hi);
+	t->ilo = ilo < (double)tmin ? tmin : (ilo > (double)tmax ? tmax + 1 : (int64_t)ilo);
+	t->ihi = ihi > (double)tmax ? tmax : (ihi < (double)tmin ? tmin - 1 : (int64_t)ihi);
+	t->check_zero = b->exclude_zero && t->ilo <= 0 && t->ihi >= 0;
+	t->kind = THR_INT;
+}
+
+/* in-range test as one unsigned comparison, which compilers vectorise */
+#define THR_INT_LOOP(T)                                                        \
+	do {                                                                   \
+		const T *src = (const T *)data;                                \
+		const int64_t lo = t->ilo;                                     \
+		const uint64_t span = (uint64_t)(t->ihi - t->ilo);             \
+		if (t->ihi < t->ilo) {                                         \
+			memset(out, 0, (size_t)n);                             \
+		} else if (t->check_zero) {                                    \
+			for (int64_t i = 0; i < n; i++)                        \
+				out[i] = (uint8_t)(((uint64_t)((int64_t)src[i] - lo) <= span) & \
+						   (src[i] != 0));             \
+		} else {                                                       \
+			for (int64_t i = 0; i < n; i++)                        \
+				out[i] = (uint8_t)((uint64_t)((int64_t)src[i] - lo) <= span); \
+		}                                                              \
+	} while (0)
+
+/* the narrow-type version: the difference fits in 32 bits */
+#define THR_INT_LOOP32(T)                                                      \
+	do {                                                                   \
+		const T *src = (const T *)data;                                \
+		const int32_t lo = (int32_t)t->ilo;                            \
+		const uint32_t span = (uint32_t)(t->ihi - t->ilo);             \
+		if (t->ihi < t->ilo) {                                         \
+			memset(out, 0, (size_t)n);                             \
+		} else if (t->check_zero) {                                    \
+			for (int64_t i = 0; i < n; i++)                        \
+				out[i] = (uint8_t)(((uint32_t)((int32_t)src[i] - lo) <= span) & \
+						   (src[i] != 0));             \
+		} else {                                                       \
+			for (int64_t i = 0; i < n; i++)                        \
+				out[i] = (uint8_t)((uint32_t)((int32_t)src[i] - lo) <= span); \
+		}                                                              \
+	} while (0)
+
+int64_t lesion_threshold_span(const struct lesion_threshold *t, int64_t start,
+			      int64_t n, uint8_t *out)
+{
+	return lesion_threshold_span_at(t, (const unsigned char *)t->vol->data +
+					start * t->vol->bytes_per_voxel, start, n, out);
+}
+
+int64_t lesion_threshold_span_at(const struct lesion_threshold *t, const void *data,
+				 int64_t start, int64_t n, uint8_t *out)
+{
+	int64_t n_nan = 0;
+	const uint8_t mark = t->nan_marker;
+	switch (t->kind) {
+	case THR_INT:
+		switch (t->vol->dtype) {
+		case LESION_DT_UINT8: THR_INT_LOOP32(uint8_t); break;
+		case LESION_DT_INT8: THR_INT_LOOP32(int8_t); break;
+		case LESION_DT_INT16: THR_INT_LOOP32(int16_t); break;
+		case LESION_DT_UINT16: THR_INT_LOOP32(uint16_t); break;
+		case LESION_DT_INT32: THR_INT_LOOP(int32_t); break;
+		case LESION_DT_UINT32: THR_INT_LOOP(uint32_t); break;
+		default: break;
+		}
+		break;
+	case THR_FLOAT: {
+		/* locals, so the byte stores cannot be taken to change them and
+		 * the loops vectorise */
+		const float *src = (const float *)data;
+		const float lo = t->flo, hi = t->fhi;
+		if (t->check_zero)
+			for (int64_t i = 0; i < n; i++)
+				out[i] = (uint8_t)((src[i] >= lo) & (src[i] <= hi) & (src[i] != 0.0f));
+		else
+			for (int64_t i = 0; i < n; i++)
+				out[i] = (uint8_t)((src[i] >= lo) & (src[i] <= hi));
+		int64_t nn = 0;
+		for (int64_t i = 0; i < n; i++)
+			nn += src[i] != src[i];
+		if (nn && mark)
+			for (int64_t i = 0; i < n; i++)
+				if (src[i] != src[i])
+					out[i] = mark;
+		n_nan = nn;
+		break;
+	}
+	default: {
+		/* v > lower is v >= the next double up (a strict bound is finite
+		 * or -inf): one branch-free test that the compiler vectorises;
+		 * NaN fails every comparison */
+		const double lo = t->b.lower_strict ? nextafter(t->b.lower, INFINITY) : t->b.lower;
+		const double hi = t->b.upper;
+		const int no_zero = t->b.exclude_zero;
+		double buf[CHUNK];
+		for (int64_t s = 0; s < n; s += CHUNK) {
+			int64_t cnt = n - s < CHUNK ? n - s : CHUNK;
+			int64_t chunk_nan = 0;
+			lesion_values_convert(t->vol, (const unsigned char *)data +
+					      s * t->vol->bytes_per_voxel, cnt, buf);
+			uint8_t *m = out + s;
+			for (int64_t i = 0; i < cnt; i++) {
+				double v = buf[i];
+				int is_nan = v != v;
+				int in = (v >= lo) & (v <= hi) & !(no_zero & (v == 0.0));
+				chunk_nan += is_nan;
+				m[i] = (uint8_t)(in | (-is_nan & mark));
+			}
+			n_nan += chunk_nan;
+		}
+		break;
+	}
+	}
+	if (t->brain) {
+		double mbuf[CHUNK];
+		for (int64_t s = 0; s < n; s += CHUNK) {
+			int64_t cnt = n - s < CHUNK ? n - s : CHUNK;
+			lesion_volume_values(t->brain, start + s, cnt, mbuf);
+			uint8_t *m = out + s;
+			for (int64_t i = 0; i < cnt; i++)
+				if (m[i] == 1 && (mbuf[i] == 0.0 || isnan(mbuf[i])))
+					m[i] = 0;
+		}
+	}
+	return n_nan;
+}
+
 int64_t lesion_threshold_mask(const struct lesion_volume *vol,
 			      const struct lesion_volume *brain,
 			      const struct lesion_bounds *b, uint8_t nan_marker,
 			      uint8_t *mask)
 {
+	struct lesion_threshold t;
 	const int64_t n = vol->geom.n_voxels;
-	const int64_t n_chunks = (n + CHUNK - 1) / CHUNK;
-	/* v > lower is v >= the next double up: one branch-free test that the
-	 * compiler vectorises; NaN fails every comparison */
-	const double lo = b->lower_strict ? nextafter(b->lower, INFINITY) : b->lower;
-	const double hi = b->upper;
-	const int no_zero = b->exclude_zero;
+	const int64_t step = 1 << 16;
+	const int64_t n_chunks = (n + step - 1) / step;
 	int64_t n_nan = 0;
+	lesion_threshold_init(&t, vol, brain, b, nan_marker);
 #pragma omp parallel for schedule(static) reduction(+:n_nan)
 	for (int64_t c = 0; c < n_chunks; c++) {
-		double buf[CHUNK], mbuf[CHUNK];
-		int64_t start = c * CHUNK, cnt = n - start < CHUNK ? n - start : CHUNK;
-		uint8_t *m = mask + start;
-		int64_t chunk_nan = 0;
-		lesion_volume_values(vol, start, cnt, buf);
-		for (int64_t i = 0; i < cnt; i++) {
-			double v = buf[i];
-			int is_nan = v != v;
-			int in = (v >= lo) & (v <= hi) & !(no_zero & (v == 0.0));
-			chunk_nan += is_nan;
-			m[i] = (uint8_t)(in | (-is_nan & nan_marker));
-		}
-		n_nan += chunk_nan;
-		if (brain) {
-			lesion_volume_values(brain, start, cnt, mbuf);
-			for (int64_t i = 0; i < cnt; i++)
-				if (m[i] == 1 && (mbuf[i] == 0.0 || isnan(mbuf[i])))
-					m[i] = 0;
-		}
+		int64_t start = c * step, cnt = n - start < step ? n - start : step;
+		n_nan += lesion_threshold_span(&t, start, cnt, mask + start);
 	}
 	return n_nan;
 }

@@ -45,4 +45,43 @@ int64_t lesion_threshold_mask(const struct lesion_volume *vol,
 			      const struct lesion_bounds *b, uint8_t nan_marker,
 			      uint8_t *mask);
 
+/*
+ * struct lesion_threshold - the bounds of a rule, ready to test voxels of one
+ * volume in their stored type (lesion_threshold_init()). Read-only after
+ * init, so threads share one.
+ */
+enum { THR_DOUBLE, THR_INT, THR_FLOAT };
+struct lesion_threshold {
+	const struct lesion_volume *vol, *brain;
+	struct lesion_bounds b;
+	uint8_t nan_marker;
+	int kind;
+	int64_t ilo, ihi;
+	float flo, fhi;
+	int check_zero;
+};
+
+/* lesion_threshold_init() - prepare @t to test @vol's voxels against @b. */
+void lesion_threshold_init(struct lesion_threshold *t,
+			   const struct lesion_volume *vol,
+			   const struct lesion_volume *brain,
+			   const struct lesion_bounds *b, uint8_t nan_marker);
+
+/*
+ * lesion_threshold_span() - voxels [@start, @start + @n) of @t's volume into
+ * @out as lesion_threshold_mask() would; returns their number of NaNs.
+ */
+int64_t lesion_threshold_span(const struct lesion_threshold *t, int64_t start,
+			      int64_t n, uint8_t *out);
+
+/* lesion_threshold_span_at() - lesion_threshold_span() of voxels whose
+ * stored bytes are at @data (not necessarily in the volume's buffer). */
+int64_t lesion_threshold_span_at(const struct lesion_threshold *t, const void *data,
+				 int64_t start, int64_t n, uint8_t *out);
+
+/* lesion_values_convert() - lesion_volume_values() of @count voxels of
+ * @vol's type and scaling whose stored bytes are at @src. */
+void lesion_values_convert(const struct lesion_volume *vol, const void *src,
+			   int64_t count, double *out);
+
 #endif

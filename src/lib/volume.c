@@ -1,5 +1,6 @@
 /* volume.c: typed access to the voxels of a loaded volume and its geometry. */
 #include "lesionvol/volume.h"
+#include "segment_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -47,7 +48,7 @@ enum lesion_status lesion_volume_read(const char *path, int64_t index,
 
 #define CONVERT(T)                                                        \
 	do {                                                              \
-		const T *src = (const T *)vol->data + start;              \
+		const T *src = (const T *)data;                           \
 		if (vol->scaled)                                          \
 			for (int64_t i = 0; i < count; i++)               \
 				out[i] = (double)src[i] * slope + inter;  \
@@ -58,6 +59,13 @@ enum lesion_status lesion_volume_read(const char *path, int64_t index,
 
 void lesion_volume_values(const struct lesion_volume *vol, int64_t start,
 			  int64_t count, double *out)
+{
+	lesion_values_convert(vol, (const unsigned char *)vol->data +
+			      start * vol->bytes_per_voxel, count, out);
+}
+
+void lesion_values_convert(const struct lesion_volume *vol, const void *data,
+			   int64_t count, double *out)
 {
 	const double slope = vol->scl_slope, inter = vol->scl_inter;
 	switch (vol->dtype) {
