@@ -371,3 +371,18 @@ enum lesion_status lesion_atlas_measure(const struct lesion_atlas *atlas,
 		*outside_voxels = outside;
 	return LESION_OK;
 }
+
+void lesion_region_change_compute(const struct lesion_region_load *from,
+				  const struct lesion_region_load *to, double days,
+				  struct lesion_region_change *out)
+{
+	double v0 = from->lesion_volume_mm3, v1 = to->lesion_volume_mm3;
+	out->baseline_mm3 = v0;
+	out->volume_mm3 = v1;
+	out->delta_mm3 = v1 - v0;
+	out->percent_change = v0 > 0 ? 100.0 * (v1 - v0) / v0 : NAN;
+	out->rate_mm3_per_day = (isfinite(days) && days != 0) ? (v1 - v0) / days : NAN;
+	out->baseline_fraction = from->fraction;
+	out->fraction = to->fraction;
+	out->delta_fraction = to->fraction - from->fraction;
+}
