@@ -35,9 +35,11 @@ struct lesion_region {
  *             file, by increasing label
  * @region_of: per voxel (file order), the index of its region in @regions,
  *             -1 for background
+ * @names_path: the names file it was read with, NULL without one
  */
 struct lesion_atlas {
 	char *path;
+	char *names_path;
 	struct lesion_geometry geom;
 	int64_t n_regions;
 	struct lesion_region *regions;

@@ -290,6 +290,7 @@ enum lesion_status lesion_atlas_read(const char *path, const char *names_path,
 		goto out;
 	a = calloc(1, sizeof(*a));
 	if (!a || !(a->path = strdup(path)) ||
+	    (names_path && !(a->names_path = strdup(names_path))) ||
 	    !(a->region_of = malloc((size_t)vol->geom.n_voxels * sizeof(*a->region_of)))) {
 		st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 		goto out;
@@ -332,6 +333,7 @@ void lesion_atlas_free(struct lesion_atlas *atlas)
 	free(atlas->regions);
 	free(atlas->region_of);
 	free(atlas->path);
+	free(atlas->names_path);
 	free(atlas);
 }
 
