@@ -75,6 +75,7 @@ struct lesion_series_options {
 	const double *days;           /* n_timepoints values (NaN: unknown) or NULL */
 	const char *change_map_path;  /* write baseline vs last map here, or NULL */
 	const struct lesion_atlas *atlas; /* lesion load per region, or NULL; only read */
+	int keep_map;                 /* keep lesion_series.map (for a quicklook) */
 };
 
 /*
@@ -95,6 +96,15 @@ struct lesion_series {
 	struct lesion_region_load *region_loads; /* timepoint i's loads start at
 						    i x n_regions (input order) */
 	int64_t *outside_atlas_voxels; /* per timepoint: lesion on atlas background */
+	/*
+	 * With @keep_map: one byte per voxel on the last timepoint's grid
+	 * (@order[n - 1]), what a picture of the series shows: the baseline-vs-
+	 * last change map (@map_is_change, values as --out-change) when there
+	 * are several timepoints, the lesion mask (0/1) when there is one.
+	 * NULL when the baseline and the last are on different grids.
+	 */
+	uint8_t *map;
+	int map_is_change;
 };
 
 /*
