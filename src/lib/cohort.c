@@ -263,9 +263,33 @@ static void hash_inputs(cJSON *inputs)
 	}
 }
 
-/* Measure the participant; fill the results of @d. */
+/* With @png_path, draw the participant's picture from @s into it and record
+ * it in @d (a picture that cannot be drawn is a warning). */
+static void draw_quicklook(const struct lesion_cohort_participant *p,
+			   const struct lesion_series *s,
+			   const struct lesion_cohort_options *opt, const char *png_path,
+			   const char *qkey, cJSON *d)
+{
+	struct lesion_error qe = {0};
+	const struct lesion_cohort_timepoint *last = &p->timepoints[s->order[s->n_timepoints - 1]];
+	cJSON *rec = cJSON_CreateObject();
+	cJSON_AddStringToObject(rec, "key", qkey);
+	lesion_json_add_string(rec, "background", last->anatomy_path ? last->anatomy_path
+			       : last->image_path);
+	if (lesion_cohort_quicklook_draw(p, s, opt->volume_index, png_path, &qe)) {
+		cJSON_AddNullToObject(rec, "file");
+		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(d, "warnings"),
+				     cJSON_CreateString(qe.message));
+	} else {
+		cJSON_AddStringToObject(rec, "file", strrchr(png_path, '/') + 1);
+	}
+	cJSON_AddItemToObject(d, "quicklook", rec);
+}
+
+/* Measure the participant; fill the results of @d; draw @png_path if given. */
 static enum lesion_status compute(const struct lesion_cohort_participant *p,
 				  const struct lesion_cohort_options *opt, cJSON *d,
+				  const char *png_path, const char *qkey,
 				  struct lesion_error *err)
 {
 	enum lesion_status st = LESION_OK;
@@ -298,6 +322,7 @@ static enum lesion_status compute(const struct lesion_cohort_participant *p,
 	so.volume_index = opt->volume_index;
 	so.consecutive = opt->consecutive;
 	so.days = days;
+	so.keep_map = png_path != NULL;
 	st = lesion_series_run(paths, p->n_timepoints, &so, &s, err);
 	if (st)
 		goto out;
@@ -317,6 +342,8 @@ static enum lesion_status compute(const struct lesion_cohort_participant *p,
 	cJSON *w = cJSON_GetObjectItemCaseSensitive(d, "warnings");
 	for (int k = 0; k < s.n_warnings; k++)
 		cJSON_AddItemToArray(w, cJSON_CreateString(s.warnings[k]));
+	if (png_path)
+		draw_quicklook(p, &s, opt, png_path, qkey, d);
 out:
 	lesion_series_release(&s);
 	free(paths);
@@ -329,7 +356,7 @@ out:
 static void reuse(cJSON *d, const cJSON *old)
 {
 	static const char *const keys[] = {"status", "message", "error_status", "changes",
-					   "warnings", "inputs"};
+					   "warnings", "inputs", "quicklook"};
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(old, keys[k]);
 		if (!v)
@@ -403,6 +430,62 @@ static enum lesion_status make_dirs(const char *path, struct lesion_error *err)
 	return make_dir(path, err);
 }
 
+/* The key of a participant's picture: its results' key and the
+ * fingerprint of the anatomy it is drawn over. */
+static void quicklook_key(const char *key, const struct lesion_cohort_participant *p,
+			  char hex[65])
+{
+	const struct lesion_cohort_timepoint *last = &p->timepoints[p->n_timepoints - 1];
+	struct lesion_buf b = {0};
+	cJSON *k = cJSON_CreateObject();
+	cJSON_AddStringToObject(k, "results", key);
+	if (last->anatomy_path)
+		cJSON_AddItemToObject(k, "anatomy", fingerprint("anatomy", last->session,
+								last->anatomy_path));
+	lesion_json_print(k, &b);
+	lesion_sha256_hex(b.data ? b.data : "", b.len, hex);
+	cJSON_Delete(k);
+	lesion_buf_release(&b);
+}
+
+static int is_ok(const cJSON *d)
+{
+	const char *status = lesion_json_string(d, "status");
+	return status && strcmp(status, "ok") == 0;
+}
+
+/* Whether @old's picture is the one --quicklook wants (a failed participant
+ * has none to draw). */
+static int picture_current(const cJSON *old, const char *qkey, const char *png_path)
+{
+	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(old, "quicklook");
+	const char *k = lesion_json_string(rec, "key");
+	if (!is_ok(old))
+		return 1;
+	if (!k || strcmp(k, qkey) != 0)
+		return 0;
+	return !lesion_json_string(rec, "file") || access(png_path, F_OK) == 0;
+}
+
+/* Keep the picture on disk only when @d's record says it shows these
+ * results (recomputed without --quicklook, the old one may still); remove
+ * any other, so report.html never embeds a stale picture. */
+static void keep_matching_picture(cJSON *d, const cJSON *old, const char *qkey,
+				  const char *png_path)
+{
+	const cJSON *orec = cJSON_GetObjectItemCaseSensitive(old, "quicklook");
+	if (!cJSON_GetObjectItemCaseSensitive(d, "quicklook") && orec)
+		cJSON_AddItemToObject(d, "quicklook", cJSON_Duplicate(orec, 1));
+	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(d, "quicklook");
+	const char *k = lesion_json_string(rec, "key");
+	int matches = is_ok(d) && k && strcmp(k, qkey) == 0;
+	if (matches && lesion_json_string(rec, "file"))
+		return;
+	if (rec && !matches)
+		cJSON_DeleteItemFromObjectCaseSensitive(d, "quicklook");
+	unlink(png_path);
+}
+
 static void process(const struct lesion_cohort_plan *plan, int index, const char *out_dir,
 		    const struct lesion_cohort_options *opt,
 		    struct lesion_cohort_outcome *oc)
@@ -411,10 +494,11 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	struct lesion_error e = {0};
 	struct lesion_buf text = {0};
 	char *json_path = NULL, *dir = NULL, *old_text = NULL, *json_name = NULL;
+	struct lesion_buf png = {0};
 	cJSON *params = NULL, *inputs = NULL, *d = NULL, *old = NULL;
 	int fd = -1;
 	size_t old_size = 0;
-	char key[65];
+	char key[65], qkey[65];
 
 	oc->status = LESION_OK;
 	oc->reused = 0;
@@ -433,6 +517,11 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	}
 	*strrchr(dir, '/') = '\0';
 	json_name = strrchr(json_path, '/') + 1;
+	lesion_buf_printf(&png, "%s/sub-%s_quicklook.png", dir, p->label);
+	if (png.failed) {
+		lesion_error_set(&e, LESION_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
 	if (make_dir(dir, &e))
 		goto out;
 	/* one writer per participant, even across processes; leftovers of a
@@ -441,27 +530,31 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	if (fd >= 0)
 		while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
 			;
-	const char *names[] = {json_name, NULL};
+	const char *names[] = {json_name, strrchr(png.data, '/') + 1, NULL};
 	lesion_cohort_remove_stale_temps(dir, names);
 
 	params = parameters_json(opt);
 	inputs = inputs_json(p, opt);
 	compute_key(params, inputs, p, key);
+	quicklook_key(key, p, qkey);
 	if (lesion_read_text_file(json_path, &old_text, &old_size, NULL) == LESION_OK)
 		old = cJSON_Parse(old_text);
 	d = document(plan, p, key);
 	cJSON_AddItemReferenceToObject(d, "parameters", params);
-	if (!opt->force && old && reusable(old, key)) {
+	if (!opt->force && old && reusable(old, key) &&
+	    (!opt->quicklook || picture_current(old, qkey, png.data))) {
 		reuse(d, old);
 		oc->reused = 1;
 	} else {
 		hash_inputs(inputs);
 		cJSON_AddItemReferenceToObject(d, "inputs", inputs);
 		struct lesion_error ce = {0};
-		enum lesion_status st = compute(p, opt, d, &ce);
+		enum lesion_status st = compute(p, opt, d, opt->quicklook ? png.data : NULL,
+						qkey, &ce);
 		if (st)
 			set_error(d, st, ce.message);
 	}
+	keep_matching_picture(d, old, qkey, png.data);
 	const char *status = lesion_json_string(d, "status");
 	if (status && strcmp(status, "ok") != 0) {
 		oc->status = (enum lesion_status)lesion_json_number(d, "error_status");
@@ -488,6 +581,7 @@ out:
 	cJSON_Delete(params);
 	cJSON_Delete(inputs);
 	lesion_buf_release(&text);
+	lesion_buf_release(&png);
 	free(old_text);
 	free(json_path);
 	free(dir);

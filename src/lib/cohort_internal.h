@@ -96,6 +96,23 @@ char *lesion_cohort_participant_json_path(const char *out_dir, const char *label
  */
 void lesion_cohort_remove_stale_temps(const char *dir, const char *const *names);
 
+/* ---- the participant's quicklook (cohort_quicklook.c) ---- */
+
+struct lesion_series;
+
+/*
+ * lesion_cohort_quicklook_draw() - write @png_path (atomically): @s->map
+ * (lesion_series_run() with keep_map over @p's timepoints) over the last
+ * timepoint's anatomy_path, else over its image (volume @volume_index).
+ * LESION_ERR_INPUT when there is no map (baseline and last on different
+ * grids) or the anatomy is unreadable or on another grid; otherwise as
+ * lesion_quicklook_render_map() and lesion_png_write(). Thread safe.
+ */
+enum lesion_status lesion_cohort_quicklook_draw(const struct lesion_cohort_participant *p,
+						const struct lesion_series *s,
+						int64_t volume_index, const char *png_path,
+						struct lesion_error *err);
+
 /* ---- what the group level gathered (input of the statistics) ---- */
 
 /* One participant's baseline-vs-later change, as the group tables use it. */
