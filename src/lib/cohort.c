@@ -275,29 +275,6 @@ static void hash_inputs(cJSON *inputs)
 	}
 }
 
-/* With @png_path, draw the participant's picture from @s into it and record
- * it in @d (a picture that cannot be drawn is a warning). */
-static void draw_quicklook(const struct lesion_cohort_participant *p,
-			   const struct lesion_series *s,
-			   const struct lesion_cohort_options *opt, const char *png_path,
-			   const char *qkey, cJSON *d)
-{
-	struct lesion_error qe = {0};
-	const struct lesion_cohort_timepoint *last = &p->timepoints[s->order[s->n_timepoints - 1]];
-	cJSON *rec = cJSON_CreateObject();
-	cJSON_AddStringToObject(rec, "key", qkey);
-	lesion_json_add_string(rec, "background", last->anatomy_path ? last->anatomy_path
-			       : last->image_path);
-	if (lesion_cohort_quicklook_draw(p, s, opt->volume_index, png_path, &qe)) {
-		cJSON_AddNullToObject(rec, "file");
-		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(d, "warnings"),
-				     cJSON_CreateString(qe.message));
-	} else {
-		cJSON_AddStringToObject(rec, "file", strrchr(png_path, '/') + 1);
-	}
-	cJSON_AddItemToObject(d, "quicklook", rec);
-}
-
 /* Measure the participant; fill the results of @d; draw @png_path if given. */
 static enum lesion_status compute(const struct lesion_cohort_participant *p,
 				  const struct lesion_cohort_options *opt, cJSON *d,
@@ -360,7 +337,7 @@ static enum lesion_status compute(const struct lesion_cohort_participant *p,
 	for (int k = 0; k < s.n_warnings; k++)
 		cJSON_AddItemToArray(w, cJSON_CreateString(s.warnings[k]));
 	if (png_path)
-		draw_quicklook(p, &s, opt, png_path, qkey, d);
+		lesion_cohort_quicklook_record(p, &s, opt->volume_index, png_path, qkey, d);
 out:
 	lesion_series_release(&s);
 	free(paths);
@@ -453,54 +430,10 @@ static void quicklook_key(const char *key, const struct lesion_cohort_participan
 			  char hex[65])
 {
 	const struct lesion_cohort_timepoint *last = &p->timepoints[p->n_timepoints - 1];
-	struct lesion_buf b = {0};
-	cJSON *k = cJSON_CreateObject();
-	cJSON_AddStringToObject(k, "results", key);
-	if (last->anatomy_path)
-		cJSON_AddItemToObject(k, "anatomy", fingerprint("anatomy", last->session,
-								last->anatomy_path));
-	lesion_json_print(k, &b);
-	lesion_sha256_hex(b.data ? b.data : "", b.len, hex);
-	cJSON_Delete(k);
-	lesion_buf_release(&b);
-}
-
-static int is_ok(const cJSON *d)
-{
-	const char *status = lesion_json_string(d, "status");
-	return status && strcmp(status, "ok") == 0;
-}
-
-/* Whether @old's picture is the one --quicklook wants (a failed participant
- * has none to draw). */
-static int picture_current(const cJSON *old, const char *qkey, const char *png_path)
-{
-	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(old, "quicklook");
-	const char *k = lesion_json_string(rec, "key");
-	if (!is_ok(old))
-		return 1;
-	if (!k || strcmp(k, qkey) != 0)
-		return 0;
-	return !lesion_json_string(rec, "file") || access(png_path, F_OK) == 0;
-}
-
-/* Keep the picture on disk only when @d's record says it shows these
- * results (recomputed without --quicklook, the old one may still); remove
- * any other, so report.html never embeds a stale picture. */
-static void keep_matching_picture(cJSON *d, const cJSON *old, const char *qkey,
-				  const char *png_path)
-{
-	const cJSON *orec = cJSON_GetObjectItemCaseSensitive(old, "quicklook");
-	if (!cJSON_GetObjectItemCaseSensitive(d, "quicklook") && orec)
-		cJSON_AddItemToObject(d, "quicklook", cJSON_Duplicate(orec, 1));
-	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(d, "quicklook");
-	const char *k = lesion_json_string(rec, "key");
-	int matches = is_ok(d) && k && strcmp(k, qkey) == 0;
-	if (matches && lesion_json_string(rec, "file"))
-		return;
-	if (rec && !matches)
-		cJSON_DeleteItemFromObjectCaseSensitive(d, "quicklook");
-	unlink(png_path);
+	cJSON *anatomy = last->anatomy_path
+		? fingerprint("anatomy", last->session, last->anatomy_path) : NULL;
+	lesion_cohort_quicklook_key(key, anatomy, hex);
+	cJSON_Delete(anatomy);
 }
 
 static void process(const struct lesion_cohort_plan *plan, int index, const char *out_dir,
@@ -559,7 +492,7 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	d = document(plan, p, key);
 	cJSON_AddItemReferenceToObject(d, "parameters", params);
 	if (!opt->force && old && reusable(old, key) &&
-	    (!opt->quicklook || picture_current(old, qkey, png.data))) {
+	    (!opt->quicklook || lesion_cohort_quicklook_current(old, qkey, png.data))) {
 		reuse(d, old);
 		oc->reused = 1;
 	} else {
@@ -571,7 +504,7 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 		if (st)
 			set_error(d, st, ce.message);
 	}
-	keep_matching_picture(d, old, qkey, png.data);
+	lesion_cohort_quicklook_keep_matching(d, old, qkey, png.data);
 	const char *status = lesion_json_string(d, "status");
 	if (status && strcmp(status, "ok") != 0) {
 		oc->status = (enum lesion_status)lesion_json_number(d, "error_status");

@@ -3,6 +3,11 @@
  * last timepoint's anatomy, so report.html shows what was counted. */
 #include "cohort_internal.h"
 
+#include <cJSON.h>
+
+#include <string.h>
+#include <unistd.h>
+
 #include "lesionvol/change.h"
 #include "lesionvol/quicklook.h"
 
@@ -52,4 +57,73 @@ out:
 	lesion_volume_free(anatomy);
 	lesion_volume_free(image);
 	return st;
+}
+
+void lesion_cohort_quicklook_record(const struct lesion_cohort_participant *p,
+				    const struct lesion_series *s, int64_t volume_index,
+				    const char *png_path, const char *qkey, cJSON *d)
+{
+	struct lesion_error qe = {0};
+	const struct lesion_cohort_timepoint *last = &p->timepoints[s->order[s->n_timepoints - 1]];
+	cJSON *rec = cJSON_CreateObject();
+	cJSON_AddStringToObject(rec, "key", qkey);
+	lesion_json_add_string(rec, "background", last->anatomy_path ? last->anatomy_path
+			       : last->image_path);
+	if (lesion_cohort_quicklook_draw(p, s, volume_index, png_path, &qe)) {
+		cJSON_AddNullToObject(rec, "file");
+		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(d, "warnings"),
+				     cJSON_CreateString(qe.message));
+	} else {
+		cJSON_AddStringToObject(rec, "file", strrchr(png_path, '/') + 1);
+	}
+	cJSON_AddItemToObject(d, "quicklook", rec);
+}
+
+void lesion_cohort_quicklook_key(const char *results_key, const cJSON *anatomy,
+				 char hex[65])
+{
+	struct lesion_buf b = {0};
+	cJSON *k = cJSON_CreateObject();
+	cJSON_AddStringToObject(k, "results", results_key);
+	if (anatomy)
+		cJSON_AddItemReferenceToObject(k, "anatomy", (cJSON *)anatomy);
+	lesion_json_print(k, &b);
+	lesion_sha256_hex(b.data ? b.data : "", b.len, hex);
+	cJSON_Delete(k);
+	lesion_buf_release(&b);
+}
+
+static int is_ok(const cJSON *d)
+{
+	const char *status = lesion_json_string(d, "status");
+	return status && strcmp(status, "ok") == 0;
+}
+
+int lesion_cohort_quicklook_current(const cJSON *old, const char *qkey,
+				    const char *png_path)
+{
+	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(old, "quicklook");
+	const char *k = lesion_json_string(rec, "key");
+	if (!is_ok(old))
+		return 1; /* a failed participant has no picture to draw */
+	if (!k || strcmp(k, qkey) != 0)
+		return 0;
+	return !lesion_json_string(rec, "file") || access(png_path, F_OK) == 0;
+}
+
+void lesion_cohort_quicklook_keep_matching(cJSON *d, const cJSON *old, const char *qkey,
+					   const char *png_path)
+{
+	/* recomputed without --quicklook, the old picture may still be right */
+	const cJSON *orec = cJSON_GetObjectItemCaseSensitive(old, "quicklook");
+	if (!cJSON_GetObjectItemCaseSensitive(d, "quicklook") && orec)
+		cJSON_AddItemToObject(d, "quicklook", cJSON_Duplicate(orec, 1));
+	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(d, "quicklook");
+	const char *k = lesion_json_string(rec, "key");
+	int matches = is_ok(d) && k && strcmp(k, qkey) == 0;
+	if (matches && lesion_json_string(rec, "file"))
+		return;
+	if (rec && !matches)
+		cJSON_DeleteItemFromObjectCaseSensitive(d, "quicklook");
+	unlink(png_path);
 }
