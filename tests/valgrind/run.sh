@@ -95,9 +95,9 @@ if "$prog" quicklook --help >/dev/null 2>&1; then
 	vg 1 quicklook "$nb/anatomical.nii" --overlay "$nb/standard.nii.gz" -o "$tmp/q3.png"
 fi
 
-# the broken inputs the fuzzers found, each must fail cleanly
-"$py" "$src/tests/malformed/fuzz_regressions.py" "$tmp/reg" | cut -f2 >"$tmp/reg.list"
-while read -r f; do vg 1 info "$f"; done <"$tmp/reg.list"
+# the inputs the fuzzers found bugs with: each is refused cleanly (or read)
+"$py" "$src/tests/malformed/fuzz_regressions.py" "$tmp/reg" | cut -f2,3 >"$tmp/reg.list"
+while IFS='	' read -r f code; do vg "$code" info "$f"; done <"$tmp/reg.list"
 
 echo "valgrind: $runs runs, $failed failed"
 [ "$failed" = 0 ]
