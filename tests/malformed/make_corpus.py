@@ -417,6 +417,45 @@ def odd_paths(c, data, good):
            ["cohort", "-q", m, "-o", d + "/out ö"], 0, "")
 
 
+def extremes(c):
+    """Valid files with extreme numbers: read, measured and drawn without any
+    NaN or huge double being cast to an integer (float-cast-overflow)."""
+    rng = np.random.default_rng(51)
+    m = (rng.random((6, 5, 4)) > 0.5).astype(np.uint8)
+    pix = (1e-30, 1e30, 1.0)
+    h = nifti1_header(dim=(3, 6, 5, 4), pixdim=pix)
+    p = c.write("pixdim_1e-30_1e30.nii", h + bytes(4) + m.tobytes(order="F"))
+    vv = float(np.float32(1e-30)) * float(np.float32(1e30)) * 1.0
+    c.case("pixdim_extreme_aspect_measure", ["measure", "--format", "json", p], 0, "",
+           json={"lesion_voxels": int(m.sum()), "voxel_volume_mm3": vv})
+    c.case("pixdim_extreme_aspect_quicklook", ["quicklook", p, "-o", "pixdim_extreme.png"],
+           0, "", why="pixel footprints of 1e28 voxels were cast to int64_t")
+    f8 = np.full((6, 5, 4), 1.7e308)
+    f8[::2] = -1.7e308
+    f8[0, 0, 0] = 0
+    p = c.write("f64_huge.nii", nii(f8))
+    for tag, extra in (("", []), ("_zthr", ["--zthr", "1"]), ("_uzthr", ["--uzthr", "1"])):
+        c.case("voxels_1e308_measure" + tag, ["measure", "--format", "json", *extra, p], 0,
+               "", json={"nan_voxels": 0},
+               why="differences of +-1.7e308 overflow to inf in the median and MAD")
+    c.case("voxels_1e308_quicklook", ["quicklook", p, "-o", "f64_huge.png"], 0, "")
+    c.case("voxels_1e308_change", ["change", "--format", "json", p, p], 0, "")
+    i8 = np.full((6, 5, 4), np.iinfo(np.int64).max, np.int64)
+    i8[::2] = np.iinfo(np.int64).min
+    p = c.write("i64_extremes.nii", nifti1_header(dim=(3, 6, 5, 4), datatype=1024, bitpix=64)
+                + bytes(4) + i8.tobytes(order="F"))
+    c.case("voxels_int64_extremes_measure", ["measure", "--format", "json", "--thr", "1e18", p],
+           0, "", json={"lesion_voxels": int((i8 >= 1e18).sum())})
+    r = rng.integers(-32768, 32767, (6, 5, 4)).astype(np.int16)
+    p = c.write("i16_slope_3e38.nii", nifti1_header(
+        dim=(3, 6, 5, 4), datatype=4, bitpix=16, scl_slope=3e38, scl_inter=-3e38)
+        + bytes(4) + r.tobytes(order="F"))
+    v = r.astype(np.float64) * float(np.float32(3e38)) - float(np.float32(3e38))
+    c.case("scaled_to_1e43_measure", ["measure", "--format", "json", p], 0, "",
+           json={"lesion_voxels": int((v > 0).sum())})
+    c.case("scaled_to_1e43_evaluate", ["evaluate", p, p], 0, "")
+
+
 def usage(c):
     """The command-line contract: usage errors exit 2 with a short usage."""
     for name, args in (("unknown_option", ["info", "--no-such-option", "good.nii"]),
@@ -440,6 +479,7 @@ def write_all(out):
     grids(c, data, good)
     cohort(c, data)
     odd_paths(c, data, good)
+    extremes(c)
     usage(c)
     c.save()
     return c.cases
