@@ -209,11 +209,13 @@ void lesion_labeller_run_slab(struct lesion_labeller *L, int64_t index, uint8_t 
 		return;
 	}
 	for (int64_t r = r0; r < r1; r++) {
-		const uint8_t *row = L->in.mask + r * nx;
-		if (L->in.src) {
+		/* no arithmetic on the mask pointer when there is none (NULL +
+		 * offset is undefined behaviour) */
+		const uint8_t *row = scratch;
+		if (L->in.src)
 			sl->sum += L->in.src->fill(L->in.src->ctx, index, r * nx, nx, scratch);
-			row = scratch;
-		}
+		else
+			row = L->in.mask + r * nx;
 		/* a row holds at most (nx + 1) / 2 runs */
 		if (grow_slab(sl, (nx + 1) / 2)) {
 			sl->failed = 1;
