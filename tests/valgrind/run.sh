@@ -16,6 +16,7 @@ prog=${1:-${LESIONVOL:-$src/build/lesionvol}}
 rd=${LESIONVOL_REALDATA:-$src/../shared/realdata}
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
+case $prog in /*) ;; *) prog=$(pwd)/$prog ;; esac # the corpus runs elsewhere
 
 command -v valgrind >/dev/null || { echo "SKIP: valgrind is not installed"; exit 77; }
 [ -x "$prog" ] || { echo "SKIP: no program at $prog"; exit 77; }
