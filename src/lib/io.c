@@ -71,11 +71,11 @@ enum lesion_status lesion_gzip_read_file_prefix(const char *path, void *buf,
  * rounded up to whole huge pages (untouched pages cost nothing). The advice
  * is only a hint: without THP nothing changes.
  */
-enum { HUGE_PAGE = 2 << 20 };
+enum { HUGE_PAGE = 2 << 20, HUGE_FROM = 256 << 10 };
 
 void *lesion_alloc_large(size_t size)
 {
-	if (size < (size_t)HUGE_PAGE)
+	if (size < (size_t)HUGE_FROM)
 		return malloc(size ? size : 1);
 	size_t whole = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
 	if (whole < size)
@@ -90,7 +90,7 @@ void *lesion_alloc_large(size_t size)
 
 void *lesion_realloc_large(void *old, size_t old_size, size_t size)
 {
-	if (size < (size_t)HUGE_PAGE)
+	if (size < (size_t)HUGE_FROM)
 		return realloc(old, size ? size : 1);
 	void *p = lesion_alloc_large(size);
 	if (p && old) {
