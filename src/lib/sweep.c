@@ -267,7 +267,7 @@ enum lesion_status lesion_sweep_label(const struct lesion_volume *vol,
 	w.n_chunks = (w.n_rows + w.rows_per_chunk - 1) / w.rows_per_chunk;
 	w.cap_st = guess;
 	w.st = lesion_alloc_large(sizeof(*w.st) * (size_t)w.cap_st);
-	w.mask = malloc((size_t)(w.rows_per_chunk * w.nx));
+	w.mask = lesion_alloc_large((size_t)(w.rows_per_chunk * w.nx));
 	if (!w.st || !w.mask)
 		goto oom;
 	if (reader) {
