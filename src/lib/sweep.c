@@ -179,59 +179,75 @@ static void pipe_post(struct pipe *p, int64_t *counter, int64_t value, int stop)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* The labelling side of the ring: chunks in file order as they are read. */
+struct labeller_job {
+	struct sweep *w;
+	struct pipe *p;
+	unsigned char *ring;
+	int oom;
+};
+
+static void *label_chunks(void *arg)
+{
+	struct labeller_job *job = arg;
+	struct sweep *w = job->w;
+	const int64_t slot_bytes = w->rows_per_chunk * w->nx * w->bpv;
+	for (int64_t c = 0; c < w->n_chunks; c++) {
+		int stop;
+		pipe_wait(job->p, c + 1, 0, &stop);
+		if (stop)
+			break;
+		int64_t r0 = c * w->rows_per_chunk;
+		job->oom = sweep_rows(w, job->ring + (c % N_SLOTS) * slot_bytes, r0,
+				      r0 + chunk_rows(w, c)) != 0;
+		pipe_post(job->p, &job->p->labelled, c + 1, job->oom);
+		if (job->oom)
+			break;
+	}
+	return NULL;
+}
+
 /*
  * Read the volume chunk by chunk into a ring of slots while a second
  * thread labels the chunks already read, in file order: on two cores the
  * labelling hides behind the inflate, and only the ring, never the whole
- * volume, is in memory. With one thread (or when nested inside another
- * parallel region) the same chunks are read and labelled in turn.
+ * volume, is in memory. The second thread is a plain thread, not an OpenMP
+ * team, so no idle OpenMP thread spins after the sweep. With one thread
+ * allowed (--threads 1, or inside another parallel region) the same
+ * chunks are read and labelled in turn.
  */
 static enum lesion_status sweep_stream(struct sweep *w, struct lesion_voxel_reader *reader,
 				       unsigned char *ring, int *oom, struct lesion_error *err)
 {
 	enum lesion_status st = LESION_OK;
 	const int64_t slot_bytes = w->rows_per_chunk * w->nx * w->bpv;
-	const int two = w->n_chunks > 1 && !omp_in_parallel() && omp_get_max_threads() > 1;
 	struct pipe p = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+	struct labeller_job job = {w, &p, ring, 0};
+	pthread_t labeller;
 	*oom = 0;
-#pragma omp parallel num_threads(2) if (two) shared(st, p)
-	{
-		const int me = omp_get_thread_num(), team = omp_get_num_threads();
-		int stop = 0;
-		if (team == 1) {
-			for (int64_t c = 0; c < w->n_chunks && !st && !*oom; c++) {
-				st = lesion_voxel_reader_read(reader, ring, chunk_rows(w, c) * w->nx, err);
-				if (!st)
-					*oom = sweep_rows(w, ring, c * w->rows_per_chunk,
-							  c * w->rows_per_chunk + chunk_rows(w, c)) != 0;
-			}
-		} else if (me == 0) {
-			for (int64_t c = 0; c < w->n_chunks; c++) {
-				pipe_wait(&p, 0, c - N_SLOTS + 1, &stop);
-				if (stop)
-					break;
-				st = lesion_voxel_reader_read(reader, ring + (c % N_SLOTS) * slot_bytes,
-							      chunk_rows(w, c) * w->nx, err);
-				pipe_post(&p, &p.filled, c + 1, st != LESION_OK);
-				if (st)
-					break;
-			}
-		} else if (me == 1) {
-			for (int64_t c = 0; c < w->n_chunks; c++) {
-				pipe_wait(&p, c + 1, 0, &stop);
-				if (stop)
-					break;
-				int64_t r0 = c * w->rows_per_chunk;
-				int failed = sweep_rows(w, ring + (c % N_SLOTS) * slot_bytes, r0,
-							r0 + chunk_rows(w, c)) != 0;
-				if (failed)
-					*oom = 1;
-				pipe_post(&p, &p.labelled, c + 1, failed);
-				if (failed)
-					break;
-			}
+	if (w->n_chunks < 2 || omp_in_parallel() || omp_get_max_threads() < 2 ||
+	    pthread_create(&labeller, NULL, label_chunks, &job) != 0) {
+		for (int64_t c = 0; c < w->n_chunks && !st && !*oom; c++) {
+			int64_t r0 = c * w->rows_per_chunk;
+			st = lesion_voxel_reader_read(reader, ring, chunk_rows(w, c) * w->nx, err);
+			if (!st)
+				*oom = sweep_rows(w, ring, r0, r0 + chunk_rows(w, c)) != 0;
 		}
+		return st;
 	}
+	for (int64_t c = 0; c < w->n_chunks; c++) {
+		int stop;
+		pipe_wait(&p, 0, c - N_SLOTS + 1, &stop);
+		if (stop)
+			break;
+		st = lesion_voxel_reader_read(reader, ring + (c % N_SLOTS) * slot_bytes,
+					      chunk_rows(w, c) * w->nx, err);
+		pipe_post(&p, &p.filled, c + 1, st != LESION_OK);
+		if (st)
+			break;
+	}
+	pthread_join(labeller, NULL);
+	*oom = job.oom;
 	pthread_cond_destroy(&p.cv);
 	pthread_mutex_destroy(&p.mu);
 	return st;
