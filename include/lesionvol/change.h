@@ -73,6 +73,7 @@ struct lesion_series_options {
 	int consecutive;              /* also each against the one before */
 	const double *days;           /* n_timepoints values (NaN: unknown) or NULL */
 	const char *change_map_path;  /* write baseline vs last map here, or NULL */
+	int keep_map;                 /* keep lesion_series.map (for a quicklook) */
 };
 
 /*
@@ -89,6 +90,15 @@ struct lesion_series {
 	struct lesion_change *changes; /* baseline vs each later, then consecutive */
 	int n_warnings;
 	char (*warnings)[LESION_WARNING_MAX]; /* from the headers and the grids */
+	/*
+	 * With @keep_map: one byte per voxel on the last timepoint's grid
+	 * (@order[n - 1]), what a picture of the series shows: the baseline-vs-
+	 * last change map (@map_is_change, values as --out-change) when there
+	 * are several timepoints, the lesion mask (0/1) when there is one.
+	 * NULL when the baseline and the last are on different grids.
+	 */
+	uint8_t *map;
+	int map_is_change;
 };
 
 /*

@@ -134,6 +134,24 @@ enum lesion_status lesion_quicklook_render(const struct lesion_volume *image,
 					   struct lesion_quicklook **out,
 					   struct lesion_error *err);
 
+/*
+ * lesion_quicklook_render_map() - lesion_quicklook_render() with an overlay
+ * given as @image->geom.n_voxels bytes in @image's voxel order instead of a
+ * volume: the lesion mask (0 or 1) of a segmentation when @kind is
+ * LESION_OVERLAY_MASK, a change map (0 background, 1 resolved,
+ * 2 persistent, 3 new) when it is LESION_OVERLAY_CHANGE. For commands that
+ * have just computed the map: nothing is written or read back. @map may not
+ * be NULL and must be on @image's grid (the caller checks). Returns as
+ * lesion_quicklook_render(); LESION_ERR_INPUT when a byte is out of range,
+ * LESION_ERR_USAGE for LESION_OVERLAY_AUTO. Thread safe.
+ */
+enum lesion_status lesion_quicklook_render_map(const struct lesion_volume *image,
+					       const uint8_t *map,
+					       enum lesion_overlay_kind kind,
+					       const struct lesion_quicklook_options *opts,
+					       struct lesion_quicklook **out,
+					       struct lesion_error *err);
+
 /* lesion_quicklook_free() - free @ql and its pixels; NULL is a no-op. */
 void lesion_quicklook_free(struct lesion_quicklook *ql);
 

@@ -1,6 +1,7 @@
 /* cmd_change.c: `lesionvol change`, one subject's lesion over time: volumes,
  * change, overlap and lesion-wise tracking against the baseline. */
 #include "cli.h"
+#include "quicklook_opt.h"
 
 #include <errno.h>
 #include <math.h>
@@ -92,6 +93,27 @@ static cJSON *timepoint_json(const struct lesion_measurement *m, int k,
 	return o;
 }
 
+/* --quicklook: the change map over the last timepoint (or --anatomy). */
+static int draw(const struct cli_args *args, const struct lesion_series *s,
+		int64_t index)
+{
+	struct lesion_error err;
+	struct lesion_volume *last = NULL;
+	const char *path = args->positional[s->order[s->n_timepoints - 1]];
+	enum lesion_status st = s->map ? LESION_OK
+		: lesion_error_set(&err, LESION_ERR_INPUT, "cannot draw the quicklook: "
+				   "'%s' and '%s' are on different grids (co-register them "
+				   "first)", args->positional[s->order[0]], path);
+	/* only the grid when the picture is drawn over --anatomy */
+	if (!st)
+		st = cli_given(args, "anatomy") ? lesion_volume_open(path, 0, &last, &err)
+		     : lesion_volume_read(path, index, &last, &err);
+	if (!st)
+		st = cli_quicklook_write(args, last, s->map, s->map_is_change, &err);
+	lesion_volume_free(last);
+	return st ? cli_error(&err) : 0;
+}
+
 static int run_change(const struct cli_command *cmd, struct cli_args *args)
 {
 	struct lesion_series_options opt;
@@ -103,7 +125,7 @@ static int run_change(const struct cli_command *cmd, struct cli_args *args)
 
 	memset(&opt, 0, sizeof(opt));
 	rc = cli_rule_from_args(args, &opt.rule);
-	if (rc)
+	if (rc || (rc = cli_quicklook_check(args)))
 		return rc;
 	if (cli_given(args, "days")) {
 		days = malloc(sizeof(double) * (size_t)n);
@@ -114,7 +136,7 @@ static int run_change(const struct cli_command *cmd, struct cli_args *args)
 			goto out;
 	}
 	const char *map = cli_string(args, "out-change");
-	static const char *const outputs[] = {"output", "out-change", NULL};
+	static const char *const outputs[] = {"output", "out-change", "quicklook", NULL};
 	if ((rc = cli_refuse_overwrite(args, outputs)))
 		goto out;
 	cli_apply_threads(args);
@@ -123,6 +145,7 @@ static int run_change(const struct cli_command *cmd, struct cli_args *args)
 	opt.consecutive = cli_flag(args, "consecutive");
 	opt.days = days;
 	opt.change_map_path = map;
+	opt.keep_map = cli_given(args, "quicklook");
 	enum lesion_status st = lesion_series_run((const char *const *)args->positional,
 						  n, &opt, &series, &err);
 	if (st) {
@@ -131,6 +154,10 @@ static int run_change(const struct cli_command *cmd, struct cli_args *args)
 	}
 	for (int i = 0; i < series.n_warnings; i++)
 		cli_warning("%s", series.warnings[i]);
+	if (opt.keep_map && (rc = draw(args, &series, opt.volume_index))) {
+		lesion_series_release(&series);
+		goto out;
+	}
 
 	cJSON *tps = cJSON_CreateArray(), *chs = cJSON_CreateArray();
 	for (int k = 0; k < n; k++) {
@@ -182,6 +209,12 @@ static const struct cli_option change_options[] = {
 	{"out-change", 0, CLI_STRING, "FILE",
 	 "write the baseline-vs-last change map (0 background, 1 resolved, "
 	 "2 persistent, 3 new) with the inputs' geometry"},
+	{"quicklook", 0, CLI_STRING, "OUT.png",
+	 "write a PNG slice mosaic of the baseline-vs-last change map (resolved "
+	 "blue, persistent yellow, new red) over the last timepoint"},
+	{"anatomy", 0, CLI_STRING, "IMAGE",
+	 "draw the quicklook over this image (e.g. the last FLAIR; same grid) "
+	 "instead of the last timepoint"},
 	{"timepoints", 0, CLI_FLAG, NULL,
 	 "with --format tsv/csv: print the timepoint rows instead of the changes"},
 	{NULL},
@@ -204,7 +237,12 @@ const struct cli_command cmd_change = {
 		"with a warning (co-register them first). Dice is n/a when both "
 		"masks are empty.\n"
 		"Formats: table (both tables), json (both), tsv/csv (the change rows; "
-		"--timepoints for the timepoint rows).",
+		"--timepoints for the timepoint rows).\n"
+		"--quicklook draws 12 axial slices through the lesions of both "
+		"timepoints: resolved voxels (baseline only) blue, persistent yellow, "
+		"new (last only) red, outlined over the last timepoint's image or "
+		"--anatomy. The baseline and the last timepoint must be on the same "
+		"grid (exit 1 otherwise).",
 	.min_args = 2,
 	.max_args = -1,
 	.groups = (const struct cli_option_group *const[]){
@@ -214,6 +252,10 @@ const struct cli_command cmd_change = {
 		"lesionvol change sample_data/sub-01/ses-01/anat/sub-01_ses-01_label-lesion_mask.nii.gz "
 		"sample_data/sub-01/ses-02/anat/sub-01_ses-02_label-lesion_mask.nii.gz "
 		"sample_data/sub-01/ses-03/anat/sub-01_ses-03_label-lesion_mask.nii.gz --days 1,7,90",
+		"lesionvol change sample_data/sub-01/ses-01/anat/sub-01_ses-01_label-lesion_mask.nii.gz "
+		"sample_data/sub-01/ses-03/anat/sub-01_ses-03_label-lesion_mask.nii.gz "
+		"--anatomy sample_data/sub-01/ses-03/anat/sub-01_ses-03_FLAIR.nii.gz "
+		"--quicklook sub-01_change.png",
 		NULL},
 	.run = run_change,
 };

@@ -1,6 +1,7 @@
 /* cmd_measure.c: `lesionvol measure`, the segmentation rule applied to one
  * image: lesion volume, every connected component, optional mask/label maps. */
 #include "cli.h"
+#include "quicklook_opt.h"
 #include "regions.h"
 
 #include <stdlib.h>
@@ -134,8 +135,9 @@ static int run_measure(const struct cli_command *cmd, struct cli_args *args)
 	const char *mask_out = cli_string(args, "out-mask");
 	const char *labels_out = cli_string(args, "out-labels");
 	enum cli_format fmt = cli_format_of(args);
+	const char *quicklook = cli_string(args, "quicklook");
 	int rc = cli_rule_from_args(args, &rule);
-	if (rc)
+	if (rc || (rc = cli_quicklook_check(args)))
 		return rc;
 	cli_apply_threads(args);
 
@@ -149,22 +151,26 @@ static int run_measure(const struct cli_command *cmd, struct cli_args *args)
 	if (rc)
 		goto out;
 	{
-		const char *outs[] = {mask_out, labels_out, cli_string(args, "output")};
-		const char *names[] = {"--out-mask", "--out-labels", "--output"};
+		const char *outs[] = {mask_out, labels_out, cli_string(args, "output"),
+				      quicklook};
+		const char *names[] = {"--out-mask", "--out-labels", "--output",
+				       "--quicklook"};
 		const char *ins[] = {vol->path, vol->data_path, brain ? brain->path : NULL,
-				     brain ? brain->data_path : NULL};
-		rc = check_outputs(cmd, outs, names, 3, ins, 4);
+				     brain ? brain->data_path : NULL,
+				     cli_string(args, "anatomy")};
+		rc = check_outputs(cmd, outs, names, 4, ins, 5);
 		if (rc)
 			goto out;
 	}
-	seg.want_mask = mask_out != NULL || atlas;
+	seg.want_mask = mask_out != NULL || atlas || quicklook;
 	seg.want_labels = labels_out != NULL;
 	if (lesion_measure_load(vol, index, brain, &rule, &m, &seg, &err)) {
 		rc = cli_error(&err);
 		goto out;
 	}
 	/* images first: a failed write leaves no table claiming success */
-	if (write_maps(vol, &m, &seg, mask_out, labels_out, &err)) {
+	if (write_maps(vol, &m, &seg, mask_out, labels_out, &err) ||
+	    (quicklook && cli_quicklook_write(args, vol, seg.mask, 0, &err))) {
 		rc = cli_error(&err);
 		goto out;
 	}
@@ -205,6 +211,11 @@ static const struct cli_option measure_options[] = {
 	{"out-labels", 0, CLI_STRING, "FILE",
 	 "write the component labels (1 = largest; int16, or int32 past 32767 "
 	 "components) with the input's geometry"},
+	{"quicklook", 0, CLI_STRING, "OUT.png",
+	 "write a PNG slice mosaic of IMAGE with the kept lesion outlined in red"},
+	{"anatomy", 0, CLI_STRING, "IMAGE",
+	 "draw the quicklook over this image (e.g. the FLAIR a mask was drawn on; "
+	 "same grid) instead of IMAGE"},
 	{NULL},
 };
 static const struct cli_option_group measure_group = {"Measure", measure_options};
@@ -228,7 +239,12 @@ const struct cli_command cmd_measure = {
 		"component instead, vectors split into columns such as centroid_mm_x). "
 		"--top limits the components listed, not n_components.\n"
 		"--out-mask and --out-labels write NIfTI images that keep the input's "
-		"sform, qform, pixdim and units, so they overlay it in any viewer.",
+		"sform, qform, pixdim and units, so they overlay it in any viewer.\n"
+		"--quicklook draws what was counted: 12 axial slices through the "
+		"lesion, the kept voxels outlined in red over IMAGE (a thresholded "
+		"FLAIR or probability map is its own anatomy) or over --anatomy (for a "
+		"mask, the scan it was drawn on), as `lesionvol quicklook` does; use "
+		"that command with --out-mask for other planes or slice counts.",
 	.min_args = 1,
 	.max_args = 1,
 	.groups = (const struct cli_option_group *const[]){
@@ -240,6 +256,9 @@ const struct cli_command cmd_measure = {
 		"sample_data/sub-01/ses-01/anat/sub-01_ses-01_label-lesion_mask.nii.gz",
 		"lesionvol measure --zthr 3 --fill-holes --min-volume 100 --out-mask lesion.nii.gz "
 		"sample_data/sub-01/ses-01/anat/sub-01_ses-01_FLAIR.nii.gz",
+		"lesionvol measure sample_data/sub-01/ses-01/anat/sub-01_ses-01_label-lesion_mask.nii.gz "
+		"--anatomy sample_data/sub-01/ses-01/anat/sub-01_ses-01_FLAIR.nii.gz "
+		"--quicklook sub-01_ses-01_lesion.png",
 		NULL},
 	.run = run_measure,
 };

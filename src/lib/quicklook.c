@@ -437,32 +437,28 @@ static int mosaic_columns(int n, int cell_w, int cell_h)
 	return best;
 }
 
-enum lesion_status lesion_quicklook_render(const struct lesion_volume *image,
-					   const struct lesion_volume *overlay,
-					   const struct lesion_quicklook_options *opts,
-					   struct lesion_quicklook **out,
-					   struct lesion_error *err)
+static int options_valid(const struct lesion_quicklook_options *opts)
+{
+	return opts->n_slices >= 1 && opts->n_slices <= 256 && (unsigned)opts->plane <= 2 &&
+	       opts->max_tile_px >= 0 && opts->max_tile_px <= 4096;
+}
+
+#define INVALID_OPTIONS "invalid quicklook options (1..256 slices, tiles up to 4096 px)"
+
+/* The mosaic of @image with overlay @classes (NULL: none; 0 background,
+ * 1..3 as drawn for @kind, MASK or CHANGE). */
+static enum lesion_status render(const struct lesion_volume *image,
+				 const unsigned char *classes,
+				 enum lesion_overlay_kind kind,
+				 const struct lesion_quicklook_options *opts,
+				 struct lesion_quicklook **out, struct lesion_error *err)
 {
 	enum lesion_status st;
 	struct lesion_quicklook *ql = NULL;
-	unsigned char *classes = NULL, *cls = NULL;
+	unsigned char *cls = NULL;
 	int64_t *slices = NULL;
 	struct frame f;
 	memset(&f, 0, sizeof(f));
-	*out = NULL;
-	if (opts->n_slices < 1 || opts->n_slices > 256 || (unsigned)opts->plane > 2 ||
-	    opts->max_tile_px < 0 || opts->max_tile_px > 4096)
-		return lesion_error_set(err, LESION_ERR_USAGE,
-					"invalid quicklook options (1..256 slices, tiles up to 4096 px)");
-	if (overlay && !lesion_geometry_same_grid(&image->geom, &overlay->geom, 1e-3)) {
-		const int64_t *a = image->geom.dim, *b = overlay->geom.dim;
-		return lesion_error_set(err, LESION_ERR_INPUT,
-			"overlay '%s' is not on the grid of '%s' (%lldx%lldx%lld vs "
-			"%lldx%lldx%lld voxels, voxel-to-world matrices equal within 0.001 mm "
-			"needed): resample it onto the image first", overlay->path, image->path,
-			(long long)b[0], (long long)b[1], (long long)b[2],
-			(long long)a[0], (long long)a[1], (long long)a[2]);
-	}
 	ql = calloc(1, sizeof(*ql));
 	slices = malloc(sizeof(int64_t) * (size_t)opts->n_slices);
 	if (!ql || !slices) {
@@ -470,11 +466,8 @@ enum lesion_status lesion_quicklook_render(const struct lesion_volume *image,
 		goto out;
 	}
 	ql->plane = opts->plane;
-	ql->overlay = LESION_OVERLAY_AUTO;
+	ql->overlay = classes ? kind : LESION_OVERLAY_AUTO;
 	if ((st = grey_window(image, &ql->window_low, &ql->window_high, err)))
-		goto out;
-	if (overlay &&
-	    (st = overlay_classes(overlay, opts->overlay_kind, &classes, &ql->overlay, err)))
 		goto out;
 	if ((st = frame_init(&f, &image->geom, opts->plane,
 			     opts->max_tile_px ? opts->max_tile_px : 256, err)))
@@ -555,8 +548,58 @@ enum lesion_status lesion_quicklook_render(const struct lesion_volume *image,
 out:
 	frame_release(&f);
 	free(cls);
-	free(classes);
 	free(slices);
 	lesion_quicklook_free(ql);
 	return st;
+}
+
+enum lesion_status lesion_quicklook_render(const struct lesion_volume *image,
+					   const struct lesion_volume *overlay,
+					   const struct lesion_quicklook_options *opts,
+					   struct lesion_quicklook **out,
+					   struct lesion_error *err)
+{
+	unsigned char *classes = NULL;
+	enum lesion_overlay_kind kind = LESION_OVERLAY_AUTO;
+	*out = NULL;
+	if (!options_valid(opts))
+		return lesion_error_set(err, LESION_ERR_USAGE, INVALID_OPTIONS);
+	if (overlay && !lesion_geometry_same_grid(&image->geom, &overlay->geom, 1e-3)) {
+		const int64_t *a = image->geom.dim, *b = overlay->geom.dim;
+		return lesion_error_set(err, LESION_ERR_INPUT,
+			"overlay '%s' is not on the grid of '%s' (%lldx%lldx%lld vs "
+			"%lldx%lldx%lld voxels, voxel-to-world matrices equal within 0.001 mm "
+			"needed): resample it onto the image first", overlay->path, image->path,
+			(long long)b[0], (long long)b[1], (long long)b[2],
+			(long long)a[0], (long long)a[1], (long long)a[2]);
+	}
+	enum lesion_status st = overlay
+		? overlay_classes(overlay, opts->overlay_kind, &classes, &kind, err) : LESION_OK;
+	if (!st)
+		st = render(image, classes, kind, opts, out, err);
+	free(classes);
+	return st;
+}
+
+enum lesion_status lesion_quicklook_render_map(const struct lesion_volume *image,
+					       const uint8_t *map,
+					       enum lesion_overlay_kind kind,
+					       const struct lesion_quicklook_options *opts,
+					       struct lesion_quicklook **out,
+					       struct lesion_error *err)
+{
+	*out = NULL;
+	if (!options_valid(opts))
+		return lesion_error_set(err, LESION_ERR_USAGE, INVALID_OPTIONS);
+	if (kind != LESION_OVERLAY_MASK && kind != LESION_OVERLAY_CHANGE)
+		return lesion_error_set(err, LESION_ERR_USAGE,
+					"a quicklook map is a mask or a change map");
+	/* the drawing indexes colours by class: check before trusting them */
+	uint8_t top = kind == LESION_OVERLAY_MASK ? 1 : 3;
+	for (int64_t i = 0; i < image->geom.n_voxels; i++)
+		if (map[i] > top)
+			return lesion_error_set(err, LESION_ERR_INPUT,
+				"quicklook map of '%s' holds %u at voxel %lld (at most %u)",
+				image->path, map[i], (long long)i, top);
+	return render(image, map, kind, opts, out, err);
 }

@@ -111,7 +111,7 @@ enum lesion_status lesion_series_run(const char *const *paths, int n,
 		if (st)
 			goto out;
 	}
-	int want_voxels = n > 1;
+	int want_voxels = n > 1 || opt->keep_map;
 	const double *days = opt->days;
 	for (int k = 0; k < n; k++) {
 		int i = out->order[k];
@@ -123,8 +123,9 @@ enum lesion_status lesion_series_run(const char *const *paths, int n,
 		if (k == 0)
 			continue;
 		int is_last = k == n - 1;
-		if (is_last && opt->change_map_path) {
-			if (!lesion_geometry_same_grid(&base.vol->geom, &cur.vol->geom, 1e-3)) {
+		int same = lesion_geometry_same_grid(&base.vol->geom, &cur.vol->geom, 1e-3);
+		if (is_last && (opt->change_map_path || (opt->keep_map && same))) {
+			if (!same) {
 				st = lesion_error_set(err, LESION_ERR_INPUT,
 					"cannot write change map '%s': '%s' and '%s' are on "
 					"different grids (co-register them first)",
@@ -157,11 +158,16 @@ enum lesion_status lesion_series_run(const char *const *paths, int n,
 			if (cc->warning[0])
 				add_warning(out, "%s", cc->warning);
 		}
-		if (change_map) {
+		if (change_map && opt->change_map_path) {
 			st = lesion_volume_write_like(base.vol, opt->change_map_path,
 						      LESION_DT_UINT8, change_map, err);
 			if (st)
 				goto out;
+		}
+		if (change_map && opt->keep_map) {
+			out->map = change_map;
+			out->map_is_change = 1;
+			change_map = NULL;
 		}
 		/* keep the previous timepoint only when --consecutive needs it */
 		held_release(&prev);
@@ -172,6 +178,10 @@ enum lesion_status lesion_series_run(const char *const *paths, int n,
 		}
 		memset(&cur, 0, sizeof(cur));
 		cur.index = -1;
+	}
+	if (n == 1 && opt->keep_map) {
+		out->map = base.seg.mask;
+		base.seg.mask = NULL;
 	}
 out:
 	held_release(&base);
@@ -193,5 +203,6 @@ void lesion_series_release(struct lesion_series *s)
 	free(s->order);
 	free(s->changes);
 	free(s->warnings);
+	free(s->map);
 	memset(s, 0, sizeof(*s));
 }
