@@ -404,7 +404,13 @@ static int by_size_then_first(const void *pa, const void *pb)
 	return (a->run > b->run) - (a->run < b->run);
 }
 
-/* The components of the sets of @s, which @out takes over (or frees). */
+/*
+ * The components of the sets of @s, which @out takes over (or frees). One
+ * pass in file order numbers the sets as their roots come (a root precedes
+ * its set's runs, and parent[i] <= i, so each run copies the number its
+ * parent already holds) and counts their voxels; after sorting the sets,
+ * a second pass turns the numbers into labels.
+ */
 static enum lesion_status components_from_runset(struct runset *sp, const int64_t dim[3],
 						 int connectivity,
 						 struct lesion_components *out,
@@ -412,48 +418,49 @@ static enum lesion_status components_from_runset(struct runset *sp, const int64_
 {
 	struct runset s = *sp;
 	struct root_info *roots = NULL;
-	int64_t *size = NULL;
+	int64_t *rank = NULL;
+	int64_t n_comp = 0, cap = 0;
 	memset(sp, 0, sizeof(*sp));
 	memset(out, 0, sizeof(*out));
-	size = lesion_alloc_large(sizeof(int64_t) * (size_t)(s.n_runs + 1));
-	if (!size)
-		goto oom;
-	memset(size, 0, sizeof(int64_t) * (size_t)(s.n_runs + 1));
-	int64_t n_comp = 0;
+	/* parent becomes run_label: first -(set number) - 1 */
+	int64_t *lab = s.parent;
 	for (int64_t r = 0; r < s.n_rows; r++)
 		for (int64_t i = s.row_start[r]; i < s.row_start[r + 1]; i++) {
-			size[s.parent[i]] += s.runs[i].x1 - s.runs[i].x0;
-			n_comp += s.parent[i] == i;
-		}
-	roots = malloc(sizeof(*roots) * (size_t)(n_comp + 1));
-	out->voxels = malloc(sizeof(int64_t) * (size_t)(n_comp + 1));
-	out->first_voxel = malloc(sizeof(int64_t) * (size_t)(n_comp + 1));
-	if (!roots || !out->voxels || !out->first_voxel)
-		goto oom;
-	int64_t c = 0;
-	for (int64_t r = 0; r < s.n_rows; r++)
-		for (int64_t i = s.row_start[r]; i < s.row_start[r + 1]; i++)
-			if (s.parent[i] == i) {
-				roots[c].voxels = size[i];
+			int64_t c;
+			if (lab[i] == i) {
+				if (n_comp == cap) {
+					cap = cap * 2 + 64;
+					struct root_info *g = realloc(roots, sizeof(*g) * (size_t)cap);
+					if (!g)
+						goto oom;
+					roots = g;
+				}
+				c = n_comp++;
+				roots[c].voxels = 0;
 				roots[c].run = i;
 				roots[c].first_voxel = s.runs[i].x0 + s.nx * r;
-				c++;
+				lab[i] = -c - 1;
+			} else {
+				lab[i] = lab[lab[i]];
+				c = -lab[i] - 1;
 			}
+			roots[c].voxels += s.runs[i].x1 - s.runs[i].x0;
+		}
+	out->voxels = malloc(sizeof(int64_t) * (size_t)(n_comp + 1));
+	out->first_voxel = malloc(sizeof(int64_t) * (size_t)(n_comp + 1));
+	rank = malloc(sizeof(int64_t) * (size_t)(n_comp + 1));
+	if (!out->voxels || !out->first_voxel || !rank)
+		goto oom;
+	/* roots[c].run orders the sets as they were numbered, so the sort
+	 * needs nothing else to tell rank from set number */
 	qsort(roots, (size_t)n_comp, sizeof(*roots), by_size_then_first);
-
-	/* parent becomes run_label: roots first hold -(label + 1), which every
-	 * later run of the set then copies (a root precedes its set's runs) */
-	int64_t *lab = s.parent;
 	for (int64_t l = 0; l < n_comp; l++) {
-		lab[roots[l].run] = -(l + 1) - 1;
+		rank[-lab[roots[l].run] - 1] = l + 1;
 		out->voxels[l] = roots[l].voxels;
 		out->first_voxel[l] = roots[l].first_voxel;
 	}
 	for (int64_t i = 0; i < s.n_runs; i++)
-		if (lab[i] >= 0)
-			lab[i] = lab[lab[i]];
-	for (int64_t i = 0; i < s.n_runs; i++)
-		lab[i] = -lab[i] - 1;
+		lab[i] = rank[-lab[i] - 1];
 
 	memcpy(out->dim, dim, sizeof(out->dim));
 	out->connectivity = connectivity;
@@ -463,11 +470,11 @@ static enum lesion_status components_from_runset(struct runset *sp, const int64_
 	out->runs = s.runs;
 	out->run_label = lab;
 	out->n_components = n_comp;
-	free(size);
+	free(rank);
 	free(roots);
 	return LESION_OK;
 oom:
-	free(size);
+	free(rank);
 	free(roots);
 	free(out->voxels);
 	free(out->first_voxel);
@@ -586,9 +593,6 @@ enum lesion_status lesion_row_labeller_finish(struct lesion_row_labeller *L,
 		return lesion_error_set(err, LESION_ERR_INTERNAL,
 					"labelling finished before its last row");
 	}
-	/* parent[i] <= i, so one forward pass points every run at its root */
-	for (int64_t i = 0; i < s->n_runs; i++)
-		s->parent[i] = s->parent[s->parent[i]];
 	enum lesion_status st = components_from_runset(s, dim, L->connectivity, out, err);
 	free(L);
 	return st;
