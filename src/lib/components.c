@@ -59,7 +59,8 @@ static inline uint64_t row_bits64(const uint8_t *p, uint64_t all_outside)
  * The runs of one row, in increasing x. Sixty-four voxels at a time become
  * a bit mask whose changes from one voxel to the next are the run
  * boundaries, so the cost is per 64 voxels plus per run, without a branch
- * per voxel.
+ * per voxel. The last, partial block is padded with @outside, so a run
+ * reaching the end of the row ends at nx like any other.
  */
 static int64_t scan_row(const uint8_t *row, int64_t nx, uint8_t outside,
 			struct lesion_run *runs)
@@ -67,8 +68,15 @@ static int64_t scan_row(const uint8_t *row, int64_t nx, uint8_t outside,
 	int64_t n = 0, x = 0, open = -1; /* open: x0 of the run in progress */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t all_outside = UINT64_C(0x0101010101010101) * outside;
-	for (; x + 64 <= nx; x += 64) {
-		uint64_t m = row_bits64(row + x, all_outside);
+	uint8_t tail[64];
+	for (; x < nx; x += 64) {
+		const uint8_t *p = row + x;
+		if (nx - x < 64) {
+			memset(tail, outside, sizeof(tail));
+			memcpy(tail, p, (size_t)(nx - x));
+			p = tail;
+		}
+		uint64_t m = row_bits64(p, all_outside);
 		uint64_t edges = m ^ ((m << 1) | (uint64_t)(open >= 0));
 		while (edges) {
 			int64_t at = x + __builtin_ctzll(edges);
