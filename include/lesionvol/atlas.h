@@ -35,9 +35,11 @@ struct lesion_region {
  *             file, by increasing label
  * @region_of: per voxel (file order), the index of its region in @regions,
  *             -1 for background
+ * @names_path: the names file it was read with, NULL without one
  */
 struct lesion_atlas {
 	char *path;
+	char *names_path;
 	struct lesion_geometry geom;
 	int64_t n_regions;
 	struct lesion_region *regions;
@@ -100,6 +102,40 @@ enum lesion_status lesion_atlas_measure(const struct lesion_atlas *atlas,
 					struct lesion_region_load *loads,
 					int64_t *outside_voxels,
 					struct lesion_error *err);
+
+/*
+ * struct lesion_region_change - the lesion load of one region at a later
+ * timepoint against a reference one (the fields of struct lesion_change,
+ * restricted to the region). n/a values hold NaN.
+ *
+ * @baseline_mm3:      lesion volume in the region at the reference timepoint
+ * @volume_mm3:        lesion volume in the region at the later timepoint
+ * @delta_mm3:         @volume_mm3 - @baseline_mm3
+ * @percent_change:    100 x @delta_mm3 / @baseline_mm3; NaN when @baseline_mm3 is 0
+ * @rate_mm3_per_day:  @delta_mm3 / days between them; NaN when unknown or 0
+ * @baseline_fraction: fraction of the region lesioned at the reference
+ * @fraction:          fraction lesioned at the later timepoint
+ * @delta_fraction:    @fraction - @baseline_fraction
+ */
+struct lesion_region_change {
+	double baseline_mm3;
+	double volume_mm3;
+	double delta_mm3;
+	double percent_change;
+	double rate_mm3_per_day;
+	double baseline_fraction;
+	double fraction;
+	double delta_fraction;
+};
+
+/*
+ * lesion_region_change_compute() - the change of one region's lesion load
+ * from @from (reference) to @to (later); @days is the time between them
+ * (NaN when unknown). Thread safe.
+ */
+void lesion_region_change_compute(const struct lesion_region_load *from,
+				  const struct lesion_region_load *to, double days,
+				  struct lesion_region_change *out);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "lesionvol/atlas.h"
 #include "lesionvol/segment.h"
 #include "lesionvol/status.h"
 #include "lesionvol/volume.h"
@@ -73,6 +74,7 @@ struct lesion_series_options {
 	int consecutive;              /* also each against the one before */
 	const double *days;           /* n_timepoints values (NaN: unknown) or NULL */
 	const char *change_map_path;  /* write baseline vs last map here, or NULL */
+	const struct lesion_atlas *atlas; /* lesion load per region, or NULL; only read */
 	int keep_map;                 /* keep lesion_series.map (for a quicklook) */
 };
 
@@ -90,6 +92,10 @@ struct lesion_series {
 	struct lesion_change *changes; /* baseline vs each later, then consecutive */
 	int n_warnings;
 	char (*warnings)[LESION_WARNING_MAX]; /* from the headers and the grids */
+	int64_t n_regions;       /* regions of opt->atlas; 0 without an atlas */
+	struct lesion_region_load *region_loads; /* timepoint i's loads start at
+						    i x n_regions (input order) */
+	int64_t *outside_atlas_voxels; /* per timepoint: lesion on atlas background */
 	/*
 	 * With @keep_map: one byte per voxel on the last timepoint's grid
 	 * (@order[n - 1]), what a picture of the series shows: the baseline-vs-
@@ -103,9 +109,11 @@ struct lesion_series {
 
 /*
  * lesion_series_run() - read, segment and measure each of @paths in turn,
- * holding at most three segmentations at once, and compare them.
- * Returns LESION_OK, LESION_ERR_INPUT (a file could not be read; the message
- * names it), LESION_ERR_WRITE (change map) or LESION_ERR_INTERNAL.
+ * holding at most three segmentations at once, and compare them. With
+ * @opt->atlas, also the lesion load of every atlas region at each timepoint
+ * (the atlas must be on every image's grid).
+ * Returns LESION_OK, LESION_ERR_INPUT (a file could not be read, or the
+ * atlas is on another grid; the message names the files), LESION_ERR_WRITE (change map) or LESION_ERR_INTERNAL.
  */
 enum lesion_status lesion_series_run(const char *const *paths, int n,
 				     const struct lesion_series_options *opt,

@@ -16,6 +16,8 @@
 extern "C" {
 #endif
 
+struct lesion_atlas;
+
 /*
  * struct lesion_tsv - a tab-separated table with a header row, as read by
  * lesion_tsv_parse(): UTF-8 (a leading byte-order mark is dropped), LF or
@@ -206,6 +208,9 @@ struct lesion_cohort_options {
 	int64_t volume_index;         /* -1: images must be 3D */
 	int consecutive;              /* also each timepoint against the one before */
 	int force;                    /* recompute even when up to date */
+	/* lesion load per region (atlas.h) of every timepoint, or NULL; read
+	 * once by the caller and only read here, by every thread at once */
+	const struct lesion_atlas *atlas;
 	void (*progress)(void *ctx, int done, int total, int reused);
 	void *progress_ctx;
 };
@@ -225,7 +230,10 @@ struct lesion_cohort_outcome {
  * participant of @plan in parallel (OpenMP, dynamic schedule; one
  * participant's images in memory per thread), measure its timepoints with
  * lesion_series_run() and write OUT_DIR/sub-<label>/sub-<label>_lesionvol.json
- * atomically. The file records the inputs (path, size, mtime, ctime,
+ * atomically. With @opt->atlas the file also holds the atlas's regions and
+ * each timepoint's lesion load per region; a participant whose images are
+ * not on the atlas's grid fails alone. The atlas file and its names file
+ * are inputs like the images (a changed atlas recomputes). The file records the inputs (path, size, mtime, ctime,
  * SHA-256) and parameters; a participant whose file records the same inputs
  * (by size, mtime and ctime) and parameters is not recomputed unless
  * @opt->force (its file is rewritten only if the group or extra columns
@@ -250,6 +258,8 @@ struct lesion_cohort_group_options {
 	double log_offset_ml;               /* c of log(mL + c), default 1 */
 	const char *const *covariates;      /* extra columns entering the ANCOVA */
 	int n_covariates;
+	int all_regions;                    /* regions.tsv: every atlas region, not
+					       only those lesioned in someone */
 	/* provenance.json */
 	const char *command;                /* "cohort", "bids" */
 	int argc;
@@ -273,7 +283,10 @@ struct lesion_cohort_summary {
  * lesion_cohort_aggregate() - the group level: read every participant's JSON
  * file in OUT_DIR (never an image) and write timepoints.tsv, changes.tsv,
  * groups.tsv, dataset_description.json and provenance.json (and, through the
- * statistics module, comparison.json). A participant of @plan without a
+ * statistics module, comparison.json). When the participants were measured
+ * with an atlas, also regions.tsv: a row per participant, session and region
+ * (the regions lesioned in some participant and session, or every region
+ * with @opt->all_regions), with the change against the baseline session. A participant of @plan without a
  * readable file, whose file is for other sessions, or that failed gets
  * status "error" and a message in its rows. @outcomes (from
  * lesion_cohort_run_participants(), may be NULL) adds failures the files do

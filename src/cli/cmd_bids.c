@@ -2,6 +2,7 @@
  * BIDS App: a participant level that many jobs may run at once, and a group
  * level that aggregates what they wrote. */
 #include "cohort_cli.h"
+#include "regions.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@ static int participant_level(const struct lesion_cohort_plan *plan, const char *
 		return rc;
 	struct lesion_cohort_outcome *oc = calloc((size_t)plan->n_participants + 1, sizeof(*oc));
 	if (!oc) {
+		cli_cohort_options_release(&opt);
 		lesion_error_set(&err, LESION_ERR_INTERNAL, "out of memory");
 		return cli_error(&err);
 	}
@@ -68,6 +70,7 @@ static int participant_level(const struct lesion_cohort_plan *plan, const char *
 		rc = st;
 	}
 	free(oc);
+	cli_cohort_options_release(&opt);
 	return rc;
 }
 
@@ -137,7 +140,8 @@ static int run(const struct cli_command *cmd, struct cli_args *args)
 
 static const struct cli_option_group *const bids_groups[] = {
 	&bids_selection, &cli_group_participant, &cli_group_comparison,
-	&cli_group_segmentation, &cli_group_threads, &cli_group_general, NULL,
+	&cli_group_segmentation, &cli_group_atlas, &cli_group_threads, &cli_group_general,
+	NULL,
 };
 
 static const char *const bids_examples[] = {
@@ -162,7 +166,11 @@ const struct cli_command cmd_bids = {
 		"and options is skipped. The group level reads those files (never an "
 		"image) and writes the same tables as 'lesionvol cohort': timepoints.tsv, "
 		"changes.tsv, groups.tsv, dataset_description.json, provenance.json. A "
-		"participant without a result gets status 'error' there; exit code 3.",
+		"participant without a result gets status 'error' there; exit code 3.\n"
+		"--atlas LABELS at the participant level stores each session's lesion "
+		"load per atlas region; the group level (which never reads the atlas) "
+		"then writes regions.tsv, as 'lesionvol cohort --atlas' does "
+		"(--all-regions there: every region).",
 	.min_args = 3,
 	.max_args = 3,
 	.groups = bids_groups,

@@ -1,6 +1,7 @@
 /* cmd_change.c: `lesionvol change`, one subject's lesion over time: volumes,
  * change, overlap and lesion-wise tracking against the baseline. */
 #include "cli.h"
+#include "regions.h"
 #include "quicklook_opt.h"
 
 #include <errno.h>
@@ -120,6 +121,7 @@ static int run_change(const struct cli_command *cmd, struct cli_args *args)
 	struct lesion_series series;
 	struct lesion_error err;
 	struct cli_output out;
+	struct lesion_atlas *atlas = NULL;
 	int n = args->n_positional, rc = 0;
 	double *days = NULL;
 
@@ -139,7 +141,10 @@ static int run_change(const struct cli_command *cmd, struct cli_args *args)
 	static const char *const outputs[] = {"output", "out-change", "quicklook", NULL};
 	if ((rc = cli_refuse_overwrite(args, outputs)))
 		goto out;
+	if ((rc = cli_atlas_from_args(args, &atlas)))
+		goto out;
 	cli_apply_threads(args);
+	opt.atlas = atlas;
 	opt.mask_path = cli_string(args, "mask");
 	opt.volume_index = cli_given(args, "volume") ? cli_int(args, "volume") : -1;
 	opt.consecutive = cli_flag(args, "consecutive");
@@ -168,6 +173,8 @@ static int run_change(const struct cli_command *cmd, struct cli_args *args)
 	for (int c = 0; c < series.n_changes; c++)
 		cJSON_AddItemToArray(chs, change_json(&series.changes[c],
 						      args->positional, days));
+	if (atlas)
+		cli_change_regions_add(tps, chs, &series, atlas, cli_flag(args, "all-regions"));
 	enum cli_format fmt = cli_format_of(args);
 	if (cli_output_open(&out, args) == 0) {
 		if (fmt == CLI_FORMAT_JSON) {
@@ -183,6 +190,11 @@ static int run_change(const struct cli_command *cmd, struct cli_args *args)
 			cli_write_rows(out.f, fmt, timepoint_columns, tps, 1);
 			fprintf(out.f, "\nChanges:\n");
 			cli_write_rows(out.f, fmt, change_columns, chs, 1);
+			if (atlas)
+				cli_change_regions_write(out.f, fmt, tps, chs, 0);
+		} else if (atlas) {
+			cli_change_regions_write(out.f, fmt, tps, chs,
+						 cli_flag(args, "timepoints"));
 		} else {
 			cli_write_rows(out.f, fmt, cli_flag(args, "timepoints")
 				       ? timepoint_columns : change_columns,
@@ -196,6 +208,7 @@ static int run_change(const struct cli_command *cmd, struct cli_args *args)
 	cJSON_Delete(chs);
 	lesion_series_release(&series);
 out:
+	lesion_atlas_free(atlas);
 	free(days);
 	return rc;
 }
@@ -238,6 +251,14 @@ const struct cli_command cmd_change = {
 		"masks are empty.\n"
 		"Formats: table (both tables), json (both), tsv/csv (the change rows; "
 		"--timepoints for the timepoint rows).\n"
+		"--atlas LABELS (on the images' grid) adds the lesion load of every "
+		"atlas region lesioned at some timepoint (--all-regions: every region): "
+		"lesion_volume_mm3 and lesion_fraction (lesion voxels / region voxels) "
+		"per timepoint, and per change baseline_mm3, volume_mm3, delta_mm3, "
+		"percent_change, rate_mm3_per_day, baseline_fraction, fraction and "
+		"delta_fraction of each region. With --atlas, tsv/csv print one row "
+		"per change and region (--timepoints: per timepoint and region); json "
+		"nests them as \"regions\" in each timepoint and change.\n"
 		"--quicklook draws 12 axial slices through the lesions of both "
 		"timepoints: resolved voxels (baseline only) blue, persistent yellow, "
 		"new (last only) red, outlined over the last timepoint's image or "
@@ -246,7 +267,7 @@ const struct cli_command cmd_change = {
 	.min_args = 2,
 	.max_args = -1,
 	.groups = (const struct cli_option_group *const[]){
-		&change_group, &cli_group_segmentation, &cli_group_output,
+		&change_group, &cli_group_segmentation, &cli_group_atlas, &cli_group_output,
 		&cli_group_threads, &cli_group_general, NULL},
 	.examples = (const char *const[]){
 		"lesionvol change sample_data/sub-01/ses-01/anat/sub-01_ses-01_label-lesion_mask.nii.gz "

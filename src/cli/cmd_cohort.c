@@ -1,6 +1,7 @@
 /* cmd_cohort.c: `lesionvol cohort`, every participant and timepoint of a
  * study listed in a manifest, in parallel, then the group tables. */
 #include "cohort_cli.h"
+#include "regions.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,7 @@ static int run(const struct cli_command *cmd, struct cli_args *args)
 	rc = st;
 out:
 	free(oc);
+	cli_cohort_options_release(&opt);
 	lesion_cohort_plan_release(&plan);
 	cli_cohort_group_options_release(&gopt);
 	return rc;
@@ -93,7 +95,8 @@ out:
 
 static const struct cli_option_group *const cohort_groups[] = {
 	&cohort_output, &cli_group_participant, &cli_group_comparison,
-	&cli_group_segmentation, &cli_group_threads, &cli_group_general, NULL,
+	&cli_group_segmentation, &cli_group_atlas, &cli_group_threads, &cli_group_general,
+	NULL,
 };
 
 static const char *const cohort_examples[] = {
@@ -122,7 +125,13 @@ const struct cli_command cmd_cohort = {
 		"--force recomputes them. A participant whose images cannot be read gets "
 		"status 'error' and a message in the tables, the others go on, and the "
 		"exit code is 3. Labels must be letters and digits only (BIDS), so no id "
-		"can name a folder outside OUT_DIR.",
+		"can name a folder outside OUT_DIR.\n"
+		"--atlas LABELS (read once, on the images' grid) adds regions.tsv: a "
+		"row per participant, session and atlas region lesioned in someone "
+		"(--all-regions: every region) with the lesion volume and fraction "
+		"and their change against the baseline session. A participant whose "
+		"images are on another grid than the atlas fails alone; a changed "
+		"atlas recomputes everyone.",
 	.min_args = 1,
 	.max_args = 1,
 	.groups = cohort_groups,

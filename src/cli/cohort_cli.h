@@ -16,10 +16,15 @@ extern const struct cli_option_group cli_group_participant;
 
 /*
  * cli_cohort_options() - the participant level's options from @args (rule,
- * --mask, --volume, --consecutive, --force, progress bar on a terminal).
+ * --mask, --volume, --consecutive, --force, --atlas read once, progress bar
+ * on a terminal); release with cli_cohort_options_release().
  * Returns 0 or an exit code after printing the usage error.
  */
 int cli_cohort_options(const struct cli_args *args, struct lesion_cohort_options *opt);
+
+/* cli_cohort_options_release() - free what cli_cohort_options() read (the
+ * --atlas). */
+void cli_cohort_options_release(struct lesion_cohort_options *opt);
 
 /*
  * cli_cohort_group_options() - the group level's options from @args, with

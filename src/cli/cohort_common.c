@@ -1,6 +1,7 @@
 /* cohort_common.c: options, progress bar and reporting shared by `cohort`
  * and `bids`. */
 #include "cohort_cli.h"
+#include "regions.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -119,12 +120,23 @@ int cli_cohort_options(const struct cli_args *args, struct lesion_cohort_options
 	opt->volume_index = cli_given(args, "volume") ? cli_int(args, "volume") : -1;
 	opt->consecutive = cli_flag(args, "consecutive");
 	opt->force = cli_flag(args, "force");
+	/* read once here; every participant's thread only reads it */
+	struct lesion_atlas *atlas;
+	if ((rc = cli_atlas_from_args(args, &atlas)))
+		return rc;
+	opt->atlas = atlas;
 	if (cli_verbosity >= 1 && isatty(STDERR_FILENO)) {
 		clock_gettime(CLOCK_MONOTONIC, &progress_state.start);
 		opt->progress = progress_draw;
 		opt->progress_ctx = &progress_state;
 	}
 	return 0;
+}
+
+void cli_cohort_options_release(struct lesion_cohort_options *opt)
+{
+	lesion_atlas_free((struct lesion_atlas *)opt->atlas);
+	opt->atlas = NULL;
 }
 
 /* ---- group options and provenance ---- */
@@ -173,6 +185,7 @@ int cli_cohort_group_options(const struct cli_args *args, int argc, char **argv,
 	int n;
 	opt->covariates = cli_strings(args, "covariate", &n);
 	opt->n_covariates = n;
+	opt->all_regions = cli_flag(args, "all-regions");
 	opt->command = args->cmd->name;
 	opt->argc = argc;
 	opt->argv = (const char *const *)argv;

@@ -8,6 +8,8 @@
 
 #include <cJSON.h>
 
+#include "cli.h"
+
 #include "lesionvol/atlas.h"
 #include "lesionvol/volume.h"
 
@@ -52,5 +54,37 @@ void cli_regions_print(FILE *f, const cJSON *summary);
 /* The columns of cli_regions_json()'s rows, with or without "image". */
 extern const char *const cli_region_columns[];
 extern const char *const cli_region_columns_image[];
+
+struct lesion_series;
+
+/*
+ * cli_change_regions_add() - for `change --atlas`: add "outside_atlas_mm3"
+ * and "regions" (lesion load per region) to each object of @tps (the
+ * timepoints, baseline first) and "baseline_timepoint", "timepoint" and
+ * "regions" (the change of each region's load) to each object of @chs (in
+ * @s->changes order). Regions listed: those lesioned at some timepoint, or
+ * every one when @all.
+ */
+void cli_change_regions_add(cJSON *tps, cJSON *chs, const struct lesion_series *s,
+			    const struct lesion_atlas *atlas, int all);
+
+/*
+ * cli_change_regions_write() - the region rows of cli_change_regions_add():
+ * as two table sections (table format), or one row per timepoint (or change,
+ * unless @timepoints) and region in TSV/CSV.
+ */
+void cli_change_regions_write(FILE *f, enum cli_format fmt, const cJSON *tps,
+			      const cJSON *chs, int timepoints);
+
+/*
+ * cli_rows_flatten() - one row per element of each @parents[i][@child]
+ * array: the parent's fields named in @keep (NULL-terminated), then the
+ * child's. Free with cJSON_Delete().
+ */
+cJSON *cli_rows_flatten(const cJSON *parents, const char *const *keep, const char *child);
+
+/* The TSV/CSV columns of cli_change_regions_write(). */
+extern const char *const cli_change_region_timepoint_columns[];
+extern const char *const cli_change_region_change_columns[];
 
 #endif

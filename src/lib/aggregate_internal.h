@@ -43,6 +43,21 @@ cJSON *lesion_aggregate_timepoints(const struct lesion_cohort_plan *plan,
 cJSON *lesion_aggregate_changes(const struct lesion_cohort_plan *plan,
 				const struct lesion_aggregate *a);
 
+/*
+ * lesion_aggregate_write_regions() - OUT_DIR/regions.tsv (columns
+ * lesion_region_columns), atomically, when participants were measured with
+ * an atlas: a row per participant, session and region (the regions lesioned
+ * in some ok participant, or all with @all_regions; the same rows for
+ * everyone), with the change against the first session; a failed
+ * participant gets one error row per session. Without an atlas, removes a
+ * stale regions.tsv.
+ */
+enum lesion_status lesion_aggregate_write_regions(const struct lesion_cohort_plan *plan,
+						  const struct lesion_aggregate *a,
+						  int all_regions, const char *out_dir,
+						  struct lesion_error *err);
+extern const char *const lesion_region_columns[];
+
 /* lesion_aggregate_lock() - open and lock @out_dir (one group level at a
  * time); close *@fd to unlock. */
 enum lesion_status lesion_aggregate_lock(const char *out_dir, int *fd,

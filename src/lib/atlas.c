@@ -290,6 +290,7 @@ enum lesion_status lesion_atlas_read(const char *path, const char *names_path,
 		goto out;
 	a = calloc(1, sizeof(*a));
 	if (!a || !(a->path = strdup(path)) ||
+	    (names_path && !(a->names_path = strdup(names_path))) ||
 	    !(a->region_of = malloc((size_t)vol->geom.n_voxels * sizeof(*a->region_of)))) {
 		st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 		goto out;
@@ -332,6 +333,7 @@ void lesion_atlas_free(struct lesion_atlas *atlas)
 	free(atlas->regions);
 	free(atlas->region_of);
 	free(atlas->path);
+	free(atlas->names_path);
 	free(atlas);
 }
 
@@ -370,4 +372,19 @@ enum lesion_status lesion_atlas_measure(const struct lesion_atlas *atlas,
 	if (outside_voxels)
 		*outside_voxels = outside;
 	return LESION_OK;
+}
+
+void lesion_region_change_compute(const struct lesion_region_load *from,
+				  const struct lesion_region_load *to, double days,
+				  struct lesion_region_change *out)
+{
+	double v0 = from->lesion_volume_mm3, v1 = to->lesion_volume_mm3;
+	out->baseline_mm3 = v0;
+	out->volume_mm3 = v1;
+	out->delta_mm3 = v1 - v0;
+	out->percent_change = v0 > 0 ? 100.0 * (v1 - v0) / v0 : NAN;
+	out->rate_mm3_per_day = (isfinite(days) && days != 0) ? (v1 - v0) / days : NAN;
+	out->baseline_fraction = from->fraction;
+	out->fraction = to->fraction;
+	out->delta_fraction = to->fraction - from->fraction;
 }

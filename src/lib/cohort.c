@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lesionvol/atlas.h"
 #include "lesionvol/change.h"
 #include "lesionvol/io.h"
 
@@ -51,6 +52,11 @@ static cJSON *parameters_json(const struct lesion_cohort_options *opt)
 	lesion_json_add_string(o, "mask", opt->mask_path);
 	add_optional(o, "volume", opt->volume_index >= 0, (double)opt->volume_index);
 	cJSON_AddBoolToObject(o, "consecutive", opt->consecutive);
+	/* only with an atlas, so results computed without one stay valid */
+	if (opt->atlas) {
+		cJSON_AddStringToObject(o, "atlas", opt->atlas->path);
+		lesion_json_add_string(o, "atlas_names", opt->atlas->names_path);
+	}
 	return o;
 }
 
@@ -101,6 +107,12 @@ static cJSON *inputs_json(const struct lesion_cohort_participant *p,
 		const char *m = timepoint_mask(&p->timepoints[t], opt);
 		if (m)
 			cJSON_AddItemToArray(a, fingerprint("mask", p->timepoints[t].session, m));
+	}
+	if (opt->atlas) {
+		cJSON_AddItemToArray(a, fingerprint("atlas", NULL, opt->atlas->path));
+		if (opt->atlas->names_path)
+			cJSON_AddItemToArray(a, fingerprint("atlas_names", NULL,
+							    opt->atlas->names_path));
 	}
 	return a;
 }
@@ -298,9 +310,12 @@ static enum lesion_status compute(const struct lesion_cohort_participant *p,
 	so.volume_index = opt->volume_index;
 	so.consecutive = opt->consecutive;
 	so.days = days;
+	so.atlas = opt->atlas;
 	st = lesion_series_run(paths, p->n_timepoints, &so, &s, err);
 	if (st)
 		goto out;
+	if (opt->atlas)
+		cJSON_AddItemToObject(d, "atlas", lesion_cohort_atlas_json(opt->atlas));
 	/* timepoints in the series' order (the plan's, by construction) */
 	cJSON *tps = cJSON_GetObjectItemCaseSensitive(d, "timepoints");
 	cJSON *sorted = cJSON_CreateArray();
@@ -308,6 +323,8 @@ static enum lesion_status compute(const struct lesion_cohort_participant *p,
 		int i = s.order[k];
 		cJSON *o = cJSON_Duplicate(cJSON_GetArrayItem(tps, i), 1);
 		measurement_json(o, &s.measurements[i], opt->rule.soft);
+		if (opt->atlas)
+			lesion_cohort_add_region_loads(o, opt->atlas, &s, i);
 		cJSON_AddItemToArray(sorted, o);
 	}
 	cJSON_ReplaceItemInObjectCaseSensitive(d, "timepoints", sorted);
@@ -329,7 +346,7 @@ out:
 static void reuse(cJSON *d, const cJSON *old)
 {
 	static const char *const keys[] = {"status", "message", "error_status", "changes",
-					   "warnings", "inputs"};
+					   "warnings", "inputs", "atlas"};
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(old, keys[k]);
 		if (!v)

@@ -96,6 +96,21 @@ char *lesion_cohort_participant_json_path(const char *out_dir, const char *label
  */
 void lesion_cohort_remove_stale_temps(const char *dir, const char *const *names);
 
+/* ---- atlas regions in the participants' files (cohort_regions.c) ---- */
+
+struct lesion_atlas;
+struct lesion_series;
+
+/* lesion_cohort_atlas_json() - "atlas" of a participant's file: path,
+ * names, and every region as {label, name, voxels, volume_mm3}. */
+cJSON *lesion_cohort_atlas_json(const struct lesion_atlas *atlas);
+
+/* lesion_cohort_add_region_loads() - "outside_atlas_mm3" and "regions" (the
+ * regions of @atlas timepoint @i of @s touches, as {label, lesion_voxels,
+ * lesion_volume_mm3, lesion_fraction}) to the timepoint object @o. */
+void lesion_cohort_add_region_loads(cJSON *o, const struct lesion_atlas *atlas,
+				    const struct lesion_series *s, int i);
+
 /* ---- what the group level gathered (input of the statistics) ---- */
 
 /* One participant's baseline-vs-later change, as the group tables use it. */

@@ -55,9 +55,13 @@ static enum lesion_status load_timepoint(const char *path, int index,
 	for (int k = 0; k < h->vol->n_warnings; k++)
 		add_warning(s, "'%s': %s", path, h->vol->warnings[k]);
 	h->index = index;
-	h->seg.want_mask = want_voxels;
+	h->seg.want_mask = want_voxels || opt->atlas;
 	h->seg.want_labels = want_voxels;
 	st = lesion_measure_load(h->vol, opt->volume_index, mask, &opt->rule, m, &h->seg, err);
+	if (!st && opt->atlas)
+		st = lesion_atlas_measure(opt->atlas, h->vol, h->seg.mask,
+					  s->region_loads + (size_t)index * (size_t)s->n_regions,
+					  &s->outside_atlas_voxels[index], err);
 	/* only the grid is needed from here on */
 	free(h->vol->data);
 	h->vol->data = NULL;
@@ -104,6 +108,16 @@ enum lesion_status lesion_series_run(const char *const *paths, int n,
 	out->measurements = calloc((size_t)n, sizeof(*out->measurements));
 	int max_changes = n > 1 ? (opt->consecutive ? 2 * (n - 1) : n - 1) : 0;
 	out->changes = calloc((size_t)max_changes + 1, sizeof(*out->changes));
+	if (opt->atlas) {
+		out->n_regions = opt->atlas->n_regions;
+		out->region_loads = calloc((size_t)n * (size_t)out->n_regions + 1,
+					   sizeof(*out->region_loads));
+		out->outside_atlas_voxels = calloc((size_t)n, sizeof(*out->outside_atlas_voxels));
+		if (!out->region_loads || !out->outside_atlas_voxels) {
+			st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+	}
 	if (!out->order || !out->measurements || !out->changes) {
 		st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 		goto out;
@@ -205,6 +219,8 @@ void lesion_series_release(struct lesion_series *s)
 	free(s->order);
 	free(s->changes);
 	free(s->warnings);
+	free(s->region_loads);
+	free(s->outside_atlas_voxels);
 	free(s->map);
 	memset(s, 0, sizeof(*s));
 }

@@ -415,7 +415,8 @@ enum lesion_status lesion_cohort_aggregate(const struct lesion_cohort_plan *plan
 {
 	static const char *const outputs[] = {
 		"timepoints.tsv", "changes.tsv", "groups.tsv", "dataset_description.json",
-		"provenance.json", "comparison.json", "comparison.tsv", "report.html", NULL,
+		"provenance.json", "comparison.json", "comparison.tsv", "report.html",
+		"regions.tsv", NULL,
 	};
 	struct lesion_aggregate a;
 	struct lesion_cohort_data data;
@@ -460,6 +461,8 @@ enum lesion_status lesion_cohort_aggregate(const struct lesion_cohort_plan *plan
 	lesion_buf_release(&b);
 	tsv_rows(&b, group_columns, groups);
 	if ((st = write_buf(out_dir, "groups.tsv", &b, err)))
+		goto out;
+	if ((st = lesion_aggregate_write_regions(plan, &a, opt->all_regions, out_dir, err)))
 		goto out;
 	if ((st = lesion_cohort_write_comparison(&data, opt, out_dir, err)))
 		goto out;
