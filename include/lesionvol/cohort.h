@@ -76,18 +76,20 @@ struct lesion_manifest_row {
 	char *group;              /* NULL when the column is absent, empty or n/a */
 	double days;              /* NaN when the column is absent, empty or n/a */
 	char *mask_path;          /* resolved; NULL when absent, empty or n/a */
+	char *anatomy_path;       /* resolved; NULL when absent, empty or n/a */
 	char **extra;             /* n_extra values as written, NULL for empty/n/a */
 };
 
 /*
  * struct lesion_manifest - a cohort manifest (SPEC.md "Cohorts"): required
- * columns participant_id, session, image; optional group, days, mask; any
- * other column is kept (@extra_names, in file order).
+ * columns participant_id, session, image; optional group, days, mask and
+ * anatomy (the scan a quicklook draws the lesion over); any other column is
+ * kept (@extra_names, in file order).
  */
 struct lesion_manifest {
 	char *path;
 	char *dir;                /* absolute folder of the manifest */
-	int has_group, has_days, has_mask;
+	int has_group, has_days, has_mask, has_anatomy;
 	int n_extra;
 	char **extra_names;
 	int n_rows;
@@ -125,6 +127,7 @@ struct lesion_cohort_timepoint {
 	char *image;              /* as shown in the tables */
 	char *image_path;         /* the file that is read */
 	char *mask_path;          /* brain mask of this timepoint, NULL: the run's */
+	char *anatomy_path;       /* background of its quicklook, NULL: the image */
 	char **extra;             /* plan n_extra values, NULL for n/a */
 };
 
@@ -208,6 +211,7 @@ struct lesion_cohort_options {
 	int64_t volume_index;         /* -1: images must be 3D */
 	int consecutive;              /* also each timepoint against the one before */
 	int force;                    /* recompute even when up to date */
+	int quicklook;                /* draw sub-<label>/sub-<label>_quicklook.png */
 	/* lesion load per region (atlas.h) of every timepoint, or NULL; read
 	 * once by the caller and only read here, by every thread at once */
 	const struct lesion_atlas *atlas;
@@ -237,7 +241,21 @@ struct lesion_cohort_outcome {
  * SHA-256) and parameters; a participant whose file records the same inputs
  * (by size, mtime and ctime) and parameters is not recomputed unless
  * @opt->force (its file is rewritten only if the group or extra columns
- * changed). Several processes may run this on one OUT_DIR at once: each
+ * changed).
+ *
+ * With @opt->quicklook each participant also gets
+ * OUT_DIR/sub-<label>/sub-<label>_quicklook.png (atomically): the
+ * baseline-vs-last change map (resolved blue, persistent yellow, new red),
+ * or the lesion of a single timepoint, over the last timepoint's anatomy
+ * (or image). Its record in the JSON file holds a key of the results and
+ * the anatomy's fingerprint: an up-to-date picture is not redrawn, a
+ * missing or outdated one makes the participant recompute, and a picture
+ * that no longer matches its results is removed (even without
+ * @opt->quicklook), so a report never shows a stale one. A picture that
+ * cannot be drawn (grids differ) is a warning, not a failure. Memory: the
+ * participant's map and one image more per thread.
+ *
+ * Several processes may run this on one OUT_DIR at once: each
  * participant's folder is locked while it is written, and nothing outside
  * the sub-<label>/ folders is written.
  *

@@ -102,6 +102,7 @@ static const struct cli_option_group *const cohort_groups[] = {
 static const char *const cohort_examples[] = {
 	"lesionvol cohort sample_data/cohort.tsv -o cohort_out",
 	"lesionvol cohort sample_data/cohort.tsv -o cohort_out --consecutive --threads 2 --force",
+	"lesionvol cohort sample_data/cohort.tsv -o cohort_out --quicklook",
 	NULL,
 };
 
@@ -114,7 +115,9 @@ const struct cli_command cmd_cohort = {
 		"byte-order mark and CRLF line ends are fine). Required columns: "
 		"participant_id (sub-01 or 01), session, image (relative to the "
 		"manifest's folder unless absolute). Optional: group, days (time since "
-		"the event; orders the sessions), mask (a brain mask for that image). "
+		"the event; orders the sessions), mask (a brain mask for that image), "
+		"anatomy (the scan --quicklook draws the lesion over, e.g. the FLAIR "
+		"the mask was traced on; same grid as the image). "
 		"Every other column is kept (covariates such as age or NIHSS).\n"
 		"Participants are processed in parallel (--threads), one participant's "
 		"images in memory per thread. Each gets OUT_DIR/sub-<label>/"
@@ -126,6 +129,11 @@ const struct cli_command cmd_cohort = {
 		"status 'error' and a message in the tables, the others go on, and the "
 		"exit code is 3. Labels must be letters and digits only (BIDS), so no id "
 		"can name a folder outside OUT_DIR.\n"
+		"--quicklook draws each participant's picture (8 axial slices through "
+		"the lesions of the first and last sessions) into sub-<label>/ and "
+		"report.html embeds it in the participant's row. A rerun redraws only "
+		"pictures whose results or anatomy changed (--force: all), and removes "
+		"a picture that no longer matches its participant's results.\n"
 		"--atlas LABELS (read once, on the images' grid) adds regions.tsv: a "
 		"row per participant, session and atlas region lesioned in someone "
 		"(--all-regions: every region) with the lesion volume and fraction "

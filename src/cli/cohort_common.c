@@ -24,6 +24,11 @@ const struct cli_option_group cli_group_participant = {
 		 "whose baseline_session is the previous session)"},
 		{"force", 0, CLI_FLAG, NULL,
 		 "recompute every participant, even those whose results are up to date"},
+		{"quicklook", 0, CLI_FLAG, NULL,
+		 "also draw sub-<label>/sub-<label>_quicklook.png, embedded in "
+		 "report.html: the baseline-vs-last change map (resolved blue, "
+		 "persistent yellow, new red), or a single session's lesion, over the "
+		 "last session's anatomy (manifest column 'anatomy') or image"},
 		{NULL},
 	},
 };
@@ -120,6 +125,7 @@ int cli_cohort_options(const struct cli_args *args, struct lesion_cohort_options
 	opt->volume_index = cli_given(args, "volume") ? cli_int(args, "volume") : -1;
 	opt->consecutive = cli_flag(args, "consecutive");
 	opt->force = cli_flag(args, "force");
+	opt->quicklook = cli_flag(args, "quicklook");
 	/* read once here; every participant's thread only reads it */
 	struct lesion_atlas *atlas;
 	if ((rc = cli_atlas_from_args(args, &atlas)))

@@ -275,9 +275,10 @@ static void hash_inputs(cJSON *inputs)
 	}
 }
 
-/* Measure the participant; fill the results of @d. */
+/* Measure the participant; fill the results of @d; draw @png_path if given. */
 static enum lesion_status compute(const struct lesion_cohort_participant *p,
 				  const struct lesion_cohort_options *opt, cJSON *d,
+				  const char *png_path, const char *qkey,
 				  struct lesion_error *err)
 {
 	enum lesion_status st = LESION_OK;
@@ -310,6 +311,7 @@ static enum lesion_status compute(const struct lesion_cohort_participant *p,
 	so.volume_index = opt->volume_index;
 	so.consecutive = opt->consecutive;
 	so.days = days;
+	so.keep_map = png_path != NULL;
 	so.atlas = opt->atlas;
 	st = lesion_series_run(paths, p->n_timepoints, &so, &s, err);
 	if (st)
@@ -334,6 +336,8 @@ static enum lesion_status compute(const struct lesion_cohort_participant *p,
 	cJSON *w = cJSON_GetObjectItemCaseSensitive(d, "warnings");
 	for (int k = 0; k < s.n_warnings; k++)
 		cJSON_AddItemToArray(w, cJSON_CreateString(s.warnings[k]));
+	if (png_path)
+		lesion_cohort_quicklook_record(p, &s, opt->volume_index, png_path, qkey, d);
 out:
 	lesion_series_release(&s);
 	free(paths);
@@ -346,7 +350,7 @@ out:
 static void reuse(cJSON *d, const cJSON *old)
 {
 	static const char *const keys[] = {"status", "message", "error_status", "changes",
-					   "warnings", "inputs", "atlas"};
+					   "warnings", "inputs", "atlas", "quicklook"};
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(old, keys[k]);
 		if (!v)
@@ -420,6 +424,18 @@ static enum lesion_status make_dirs(const char *path, struct lesion_error *err)
 	return make_dir(path, err);
 }
 
+/* The key of a participant's picture: its results' key and the
+ * fingerprint of the anatomy it is drawn over. */
+static void quicklook_key(const char *key, const struct lesion_cohort_participant *p,
+			  char hex[65])
+{
+	const struct lesion_cohort_timepoint *last = &p->timepoints[p->n_timepoints - 1];
+	cJSON *anatomy = last->anatomy_path
+		? fingerprint("anatomy", last->session, last->anatomy_path) : NULL;
+	lesion_cohort_quicklook_key(key, anatomy, hex);
+	cJSON_Delete(anatomy);
+}
+
 static void process(const struct lesion_cohort_plan *plan, int index, const char *out_dir,
 		    const struct lesion_cohort_options *opt,
 		    struct lesion_cohort_outcome *oc)
@@ -428,10 +444,11 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	struct lesion_error e = {0};
 	struct lesion_buf text = {0};
 	char *json_path = NULL, *dir = NULL, *old_text = NULL, *json_name = NULL;
+	struct lesion_buf png = {0};
 	cJSON *params = NULL, *inputs = NULL, *d = NULL, *old = NULL;
 	int fd = -1;
 	size_t old_size = 0;
-	char key[65];
+	char key[65], qkey[65];
 
 	oc->status = LESION_OK;
 	oc->reused = 0;
@@ -450,6 +467,11 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	}
 	*strrchr(dir, '/') = '\0';
 	json_name = strrchr(json_path, '/') + 1;
+	lesion_buf_printf(&png, "%s/sub-%s_quicklook.png", dir, p->label);
+	if (png.failed) {
+		lesion_error_set(&e, LESION_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
 	if (make_dir(dir, &e))
 		goto out;
 	/* one writer per participant, even across processes; leftovers of a
@@ -458,27 +480,31 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	if (fd >= 0)
 		while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
 			;
-	const char *names[] = {json_name, NULL};
+	const char *names[] = {json_name, strrchr(png.data, '/') + 1, NULL};
 	lesion_cohort_remove_stale_temps(dir, names);
 
 	params = parameters_json(opt);
 	inputs = inputs_json(p, opt);
 	compute_key(params, inputs, p, key);
+	quicklook_key(key, p, qkey);
 	if (lesion_read_text_file(json_path, &old_text, &old_size, NULL) == LESION_OK)
 		old = cJSON_Parse(old_text);
 	d = document(plan, p, key);
 	cJSON_AddItemReferenceToObject(d, "parameters", params);
-	if (!opt->force && old && reusable(old, key)) {
+	if (!opt->force && old && reusable(old, key) &&
+	    (!opt->quicklook || lesion_cohort_quicklook_current(old, qkey, png.data))) {
 		reuse(d, old);
 		oc->reused = 1;
 	} else {
 		hash_inputs(inputs);
 		cJSON_AddItemReferenceToObject(d, "inputs", inputs);
 		struct lesion_error ce = {0};
-		enum lesion_status st = compute(p, opt, d, &ce);
+		enum lesion_status st = compute(p, opt, d, opt->quicklook ? png.data : NULL,
+						qkey, &ce);
 		if (st)
 			set_error(d, st, ce.message);
 	}
+	lesion_cohort_quicklook_keep_matching(d, old, qkey, png.data);
 	const char *status = lesion_json_string(d, "status");
 	if (status && strcmp(status, "ok") != 0) {
 		oc->status = (enum lesion_status)lesion_json_number(d, "error_status");
@@ -505,6 +531,7 @@ out:
 	cJSON_Delete(params);
 	cJSON_Delete(inputs);
 	lesion_buf_release(&text);
+	lesion_buf_release(&png);
 	free(old_text);
 	free(json_path);
 	free(dir);

@@ -96,6 +96,56 @@ char *lesion_cohort_participant_json_path(const char *out_dir, const char *label
  */
 void lesion_cohort_remove_stale_temps(const char *dir, const char *const *names);
 
+/* ---- the participant's quicklook (cohort_quicklook.c) ---- */
+
+struct lesion_series;
+
+/*
+ * lesion_cohort_quicklook_draw() - write @png_path (atomically): @s->map
+ * (lesion_series_run() with keep_map over @p's timepoints) over the last
+ * timepoint's anatomy_path, else over its image (volume @volume_index).
+ * LESION_ERR_INPUT when there is no map (baseline and last on different
+ * grids) or the anatomy is unreadable or on another grid; otherwise as
+ * lesion_quicklook_render_map() and lesion_png_write(). Thread safe.
+ */
+enum lesion_status lesion_cohort_quicklook_draw(const struct lesion_cohort_participant *p,
+						const struct lesion_series *s,
+						int64_t volume_index, const char *png_path,
+						struct lesion_error *err);
+
+/*
+ * lesion_cohort_quicklook_record() - draw @png_path with
+ * lesion_cohort_quicklook_draw() and record it in the participant's
+ * document @d as "quicklook": {key (@qkey), background, file (its name, or
+ * null when it could not be drawn; the reason then joins @d's warnings)}.
+ */
+void lesion_cohort_quicklook_record(const struct lesion_cohort_participant *p,
+				    const struct lesion_series *s, int64_t volume_index,
+				    const char *png_path, const char *qkey, cJSON *d);
+
+/* lesion_cohort_quicklook_key() - the key of a picture: SHA-256 of the
+ * results' compute key and the anatomy's fingerprint (NULL: none). */
+void lesion_cohort_quicklook_key(const char *results_key, const cJSON *anatomy,
+				 char hex[65]);
+
+/*
+ * lesion_cohort_quicklook_current() - whether the participant document @old
+ * records the picture of key @qkey and it is there (or could not be drawn);
+ * true for a failed participant, which has no picture to draw.
+ */
+int lesion_cohort_quicklook_current(const cJSON *old, const char *qkey,
+				    const char *png_path);
+
+/*
+ * lesion_cohort_quicklook_keep_matching() - before @d is written: keep
+ * @png_path only when @d (ok) records it with key @qkey, taking @old's
+ * record when @d has none (recomputed without --quicklook); otherwise drop
+ * the record and remove the file, so report.html never embeds a picture of
+ * other results.
+ */
+void lesion_cohort_quicklook_keep_matching(cJSON *d, const cJSON *old, const char *qkey,
+					   const char *png_path);
+
 /* ---- atlas regions in the participants' files (cohort_regions.c) ---- */
 
 struct lesion_atlas;

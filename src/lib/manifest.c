@@ -43,6 +43,7 @@ void lesion_manifest_release(struct lesion_manifest *m)
 		free(w->image_path);
 		free(w->group);
 		free(w->mask_path);
+		free(w->anatomy_path);
 		for (int e = 0; w->extra && e < m->n_extra; e++)
 			free(w->extra[e]);
 		free(w->extra);
@@ -134,6 +135,8 @@ enum lesion_status lesion_manifest_parse(const char *text, size_t size,
 	int c_group = lesion_tsv_column(&t, "group");
 	int c_days = lesion_tsv_column(&t, "days");
 	int c_mask = lesion_tsv_column(&t, "mask");
+	int c_anatomy = lesion_tsv_column(&t, "anatomy");
+	out->has_anatomy = c_anatomy >= 0;
 	out->has_group = c_group >= 0;
 	out->has_days = c_days >= 0;
 	out->has_mask = c_mask >= 0;
@@ -149,7 +152,7 @@ enum lesion_status lesion_manifest_parse(const char *text, size_t size,
 		goto oom;
 	for (int c = 0; c < t.n_columns; c++) {
 		if (c == col[0] || c == col[1] || c == col[2] || c == c_group ||
-		    c == c_days || c == c_mask)
+		    c == c_days || c == c_mask || c == c_anatomy)
 			continue;
 		extra_col[out->n_extra] = c;
 		out->extra_names[out->n_extra] = lesion_strdup(t.columns[c]);
@@ -188,6 +191,11 @@ enum lesion_status lesion_manifest_parse(const char *text, size_t size,
 		}
 		if (c_mask >= 0 && !is_na(cell[c_mask]) &&
 		    !(w->mask_path = lesion_path_join(base_dir, cell[c_mask]))) {
+			free(extra_col);
+			goto oom;
+		}
+		if (c_anatomy >= 0 && !is_na(cell[c_anatomy]) &&
+		    !(w->anatomy_path = lesion_path_join(base_dir, cell[c_anatomy]))) {
 			free(extra_col);
 			goto oom;
 		}
@@ -266,6 +274,7 @@ static void timepoint_release(struct lesion_cohort_timepoint *tp, int n_extra)
 	free(tp->image);
 	free(tp->image_path);
 	free(tp->mask_path);
+	free(tp->anatomy_path);
 	for (int e = 0; tp->extra && e < n_extra; e++)
 		free(tp->extra[e]);
 	free(tp->extra);
@@ -400,6 +409,9 @@ enum lesion_status lesion_cohort_plan_from_manifest(const struct lesion_manifest
 			if (!tp->session || !tp->image || !tp->image_path || !tp->extra)
 				goto oom;
 			if (w->mask_path && !(tp->mask_path = lesion_strdup(w->mask_path)))
+				goto oom;
+			if (w->anatomy_path &&
+			    !(tp->anatomy_path = lesion_strdup(w->anatomy_path)))
 				goto oom;
 			for (int e = 0; e < m->n_extra; e++)
 				if (w->extra[e] && !(tp->extra[e] = lesion_strdup(w->extra[e])))

@@ -207,6 +207,169 @@ class Quicklook(unittest.TestCase):
             self.assertEqual(os.stat(os.path.join(TMP, n)).st_mtime_ns, t, n)
 
 
+def report_images(case, out_dir):
+    """alt texts of report.html's embedded PNGs, after the checks of
+    oracle.report: well-formed, no external URL, no script."""
+    import re
+    import xml.etree.ElementTree as ET
+    with open(os.path.join(out_dir, "report.html"), encoding="utf-8") as f:
+        html = f.read()
+    root = ET.fromstring(html.split("\n", 1)[1])  # after <!DOCTYPE html>
+    case.assertIsNone(re.search(r"(https?:|ftp:)?//[\w.-]+\.\w", html), "an external URL")
+    case.assertNotIn("<script", html)
+    alts = {}
+    for tr in root.iter("tr"):
+        cells = ["".join(td.itertext()) for td in tr.findall("td")]
+        for img in tr.iter("img"):
+            case.assertTrue(img.get("src").startswith("data:image/png;base64,"))
+            alts.setdefault(cells[0], []).append(img.get("alt"))
+    case.assertEqual(html.count('src="data:image/png;base64,'), sum(map(len, alts.values())))
+    return alts
+
+
+def stamp(path):
+    st = os.stat(path)
+    return st.st_ino, st.st_mtime_ns
+
+
+class CohortQuicklook(unittest.TestCase):
+    """cohort --quicklook: a change-map picture per participant with several
+    sessions, a mask picture for a single session, none (a warning) across
+    grids; embedded in report.html; redrawn only when its inputs change."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = os.path.join(TMP, "cohort")
+        os.makedirs(cls.dir)
+        cls.anat = anatomy()
+        cls.a = ball((11, 20, 12), 4.5) | ball((25, 28, 6), 2)
+        cls.c = ball((12, 21, 12), 3.5) | ball((24, 10, 15), 2.5)
+        cls.single = ball((20, 16, 10), 3)
+        files = {
+            "s1_t0.nii.gz": cls.a, "s1_t1.nii.gz": cls.c, "s2.nii.gz": cls.single,
+            "s3_t0.nii.gz": cls.a,
+        }
+        for name, m in files.items():
+            save(m.astype(np.uint8), os.path.join("cohort", name))
+        save(cls.anat, os.path.join("cohort", "flair1.nii.gz"))
+        small = nib.Nifti1Image(np.ones((10, 10, 10), np.uint8), np.eye(4))
+        nib.save(small, os.path.join(cls.dir, "s3_t1.nii.gz"))
+        rows = ["participant_id\tsession\timage\tdays\tanatomy",
+                "sub-01\tb\ts1_t1.nii.gz\t30\tflair1.nii.gz",
+                "sub-01\ta\ts1_t0.nii.gz\t1\tn/a",
+                "sub-02\ta\ts2.nii.gz\t1\tn/a",
+                "sub-03\ta\ts3_t0.nii.gz\t1\t",
+                "sub-03\tb\ts3_t1.nii.gz\t30\t",
+                "sub-04\ta\tmissing.nii.gz\t1\t"]
+        cls.manifest = os.path.join(cls.dir, "cohort.tsv")
+        with open(cls.manifest, "w") as f:
+            f.write("\n".join(rows) + "\n")
+        cls.out = os.path.join(cls.dir, "out")
+        cls.png = {s: os.path.join(cls.out, "sub-%s" % s, "sub-%s_quicklook.png" % s)
+                   for s in ("01", "02", "03", "04")}
+
+    def cohort(self, *extra):
+        rc, _, err = lvtest.run(["cohort", self.manifest, "-o", self.out, "--quicklook",
+                                 "-q"] + list(extra), timeout=120)
+        self.assertEqual(rc, 3, err)  # sub-04 fails alone
+        return err
+
+    def test_cohort_quicklook__pictures_resume_and_report(self):
+        self.cohort()
+        # sub-01: the change map of day 1 vs day 30 over the day-30 anatomy
+        cmap = np.zeros(SHAPE, np.uint8)
+        cmap[self.a & ~self.c] = 1
+        cmap[self.a & self.c] = 2
+        cmap[self.c & ~self.a] = 3
+        ref = save(cmap, "cohort_expected_change.nii.gz")
+        tiles, ref_png = self.reference(os.path.join(self.dir, "flair1.nii.gz"), ref)
+        np.testing.assert_array_equal(png_rgb(self.png["01"]), png_rgb(ref_png))
+        found = colours_by_voxel(self, self.png["01"], tiles)
+        want = {"blue": self.a & ~self.c, "yellow": self.a & self.c, "red": self.c & ~self.a}
+        for k, per in found.items():
+            for colour, voxels in want.items():
+                got = per.get(colour, set())
+                self.assertEqual(bool(got), bool(voxels[:, :, k].any()), (colour, k))
+                self.assertTrue(all(voxels[i, j, k] for i, j in got), (colour, k))
+        # sub-02: one session, its lesion in red over its own image
+        s2 = os.path.join(self.dir, "s2.nii.gz")
+        tiles, ref_png = self.reference(s2, s2)
+        np.testing.assert_array_equal(png_rgb(self.png["02"]), png_rgb(ref_png))
+        for k, per in colours_by_voxel(self, self.png["02"], tiles).items():
+            self.assertEqual(set(per), {"red"} if self.single[:, :, k].any() else set())
+        # sub-03: grids differ, no picture, a warning, the numbers still ok
+        self.assertFalse(os.path.exists(self.png["03"]))
+        with open(os.path.join(self.out, "sub-03", "sub-03_lesionvol.json")) as f:
+            doc = json.load(f)
+        self.assertEqual(doc["status"], "ok")
+        self.assertTrue(any("different grids" in w for w in doc["warnings"]), doc["warnings"])
+        self.assertFalse(os.path.exists(self.png["04"]))
+        self.assertEqual(report_images(self, self.out), {
+            "sub-01": ["sub-01_quicklook.png"], "sub-02": ["sub-02_quicklook.png"]})
+
+        # a rerun without changes draws nothing; --force redraws
+        before = {s: stamp(self.png[s]) for s in ("01", "02")}
+        self.cohort()
+        self.assertEqual({s: stamp(self.png[s]) for s in ("01", "02")}, before)
+        self.cohort("--force")
+        for s in ("01", "02"):
+            self.assertNotEqual(stamp(self.png[s]), before[s], s)
+        # without --quicklook up-to-date pictures stay and stay in the report
+        before = {s: stamp(self.png[s]) for s in ("01", "02")}
+        rc, _, err = lvtest.run(["cohort", self.manifest, "-o", self.out, "-q"])
+        self.assertEqual(rc, 3, err)
+        self.assertEqual({s: stamp(self.png[s]) for s in ("01", "02")}, before)
+        self.assertEqual(len(report_images(self, self.out)), 2)
+        # a new anatomy redraws sub-01 only
+        anat = self.anat.copy()
+        anat[anat > 0] += 7
+        save(anat, os.path.join("cohort", "flair1.nii.gz"))
+        self.cohort()
+        self.assertNotEqual(stamp(self.png["01"]), before["01"])
+        self.assertEqual(stamp(self.png["02"]), before["02"])
+        # a changed image makes sub-02's picture stale: removed without
+        # --quicklook, so the report never shows it; drawn again with it
+        save((self.single | ball((8, 30, 10), 2)).astype(np.uint8),
+             os.path.join("cohort", "s2.nii.gz"))
+        rc, _, err = lvtest.run(["cohort", self.manifest, "-o", self.out, "-q"])
+        self.assertEqual(rc, 3, err)
+        self.assertFalse(os.path.exists(self.png["02"]))
+        self.assertEqual(sorted(report_images(self, self.out)), ["sub-01"])
+        self.cohort()
+        self.assertTrue(os.path.exists(self.png["02"]))
+        self.assertEqual(sorted(report_images(self, self.out)), ["sub-01", "sub-02"])
+        save(self.single.astype(np.uint8), os.path.join("cohort", "s2.nii.gz"))
+
+    def reference(self, image, overlay):
+        png = os.path.join(TMP, "cohort_reference.png")
+        rc, out, err = lvtest.run(["quicklook", image, "--overlay", overlay, "--slices", "8",
+                                   "--tile-size", "160", "-o", png, "-f", "json"])
+        self.assertEqual(rc, 0, err)
+        return json.loads(out)["tiles"], png
+
+    def test_cohort_quicklook__bids_participant_level(self):
+        bids = os.path.join(TMP, "bids")
+        for ses, m in (("1", self.a), ("2", self.c)):
+            d = os.path.join(bids, "sub-07", "ses-" + ses, "anat")
+            os.makedirs(d)
+            save(m.astype(np.uint8), os.path.join(d, "sub-07_ses-%s_label-lesion_mask.nii.gz"
+                                                  % ses))
+        with open(os.path.join(bids, "dataset_description.json"), "w") as f:
+            json.dump({"Name": "t", "BIDSVersion": "1.8.0"}, f)
+        out = os.path.join(TMP, "bids_out")
+        rc, _, err = lvtest.run(["bids", bids, out, "participant", "--quicklook", "-q"])
+        self.assertEqual(rc, 0, err)
+        png = os.path.join(out, "sub-07", "sub-07_quicklook.png")
+        self.assertTrue(os.path.exists(png))
+        rc, _, err = lvtest.run(["bids", bids, out, "group", "-q"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(report_images(self, out), {"sub-07": ["sub-07_quicklook.png"]})
+        before = stamp(png)
+        rc, _, err = lvtest.run(["bids", bids, out, "participant", "--quicklook", "-q"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(stamp(png), before, "an up-to-date picture is not redrawn")
+
+
 if __name__ == "__main__":
     lvtest.program()
     try:

@@ -57,6 +57,31 @@ static void test_manifest__reads_required_optional_and_extra_columns(void **stat
 	lesion_manifest_release(&m);
 }
 
+static void test_manifest__anatomy_column_is_a_path_not_an_extra(void **state)
+{
+	(void)state;
+	struct lesion_manifest m;
+	struct lesion_cohort_plan plan;
+	struct lesion_error err;
+	const char *text = "participant_id\tsession\timage\tdays\tanatomy\tage\n"
+			   "sub-01\tb\tb.nii.gz\t30\tflair_b.nii.gz\t63\n"
+			   "sub-01\ta\ta.nii.gz\t1\tn/a\t63\n";
+	assert_int_equal(parse(text, &m, &err), LESION_OK);
+	assert_true(m.has_anatomy);
+	assert_int_equal(m.n_extra, 1);
+	assert_string_equal(m.extra_names[0], "age");
+	assert_string_equal(m.rows[0].anatomy_path, "/data/study/flair_b.nii.gz");
+	assert_null(m.rows[1].anatomy_path);
+	assert_int_equal(lesion_cohort_plan_from_manifest(&m, &plan, &err), LESION_OK);
+	/* sorted by days: the anatomy travels with its session */
+	assert_string_equal(plan.participants[0].timepoints[0].session, "a");
+	assert_null(plan.participants[0].timepoints[0].anatomy_path);
+	assert_string_equal(plan.participants[0].timepoints[1].anatomy_path,
+			    "/data/study/flair_b.nii.gz");
+	lesion_cohort_plan_release(&plan);
+	lesion_manifest_release(&m);
+}
+
 static void test_manifest__bom_crlf_blank_lines_and_trailing_tabs_are_tolerated(void **state)
 {
 	(void)state;
@@ -246,6 +271,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_manifest__reads_required_optional_and_extra_columns),
+		cmocka_unit_test(test_manifest__anatomy_column_is_a_path_not_an_extra),
 		cmocka_unit_test(test_manifest__bom_crlf_blank_lines_and_trailing_tabs_are_tolerated),
 		cmocka_unit_test(test_manifest__missing_column_is_named),
 		cmocka_unit_test(test_manifest__bad_days_names_line_and_value),

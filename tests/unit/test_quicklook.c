@@ -130,6 +130,56 @@ static void test_quicklook__refuses_overlay_on_another_grid(void **state)
 	lesion_volume_free(m);
 }
 
+/* a byte map draws exactly what the same values in an overlay volume draw */
+static void test_quicklook__map_draws_as_the_overlay_volume(void **state)
+{
+	(void)state;
+	struct lesion_volume *a = anatomy(0), *m = make(0);
+	struct lesion_quicklook_options o;
+	lesion_quicklook_options_init(&o);
+	for (int i = 3; i < 7; i++) {
+		set(m, 0, i, 4, 2, 1);     /* resolved */
+		set(m, 0, i, 5, 3, 2);     /* persistent */
+		set(m, 0, i, 6, 5, 3);     /* new */
+	}
+	struct lesion_quicklook *q1 = NULL, *q2 = NULL;
+	o.overlay_kind = LESION_OVERLAY_CHANGE;
+	assert_int_equal(lesion_quicklook_render(a, m, &o, &q1, NULL), LESION_OK);
+	assert_int_equal(lesion_quicklook_render_map(a, m->data, LESION_OVERLAY_CHANGE, &o,
+						     &q2, NULL), LESION_OK);
+	assert_int_equal(q2->overlay, LESION_OVERLAY_CHANGE);
+	assert_int_equal(q1->width, q2->width);
+	assert_int_equal(q1->height, q2->height);
+	assert_memory_equal(q1->rgb, q2->rgb, (size_t)q1->width * (size_t)q1->height * 3);
+	lesion_quicklook_free(q1);
+	lesion_quicklook_free(q2);
+	lesion_volume_free(a);
+	lesion_volume_free(m);
+}
+
+/* colours are looked up by class: values a kind does not have are refused */
+static void test_quicklook__map_out_of_range_is_refused(void **state)
+{
+	(void)state;
+	struct lesion_volume *a = anatomy(0), *m = make(0);
+	struct lesion_quicklook_options o;
+	lesion_quicklook_options_init(&o);
+	struct lesion_quicklook *q = NULL;
+	struct lesion_error err;
+	set(m, 0, 2, 2, 2, 2);
+	assert_int_equal(lesion_quicklook_render_map(a, m->data, LESION_OVERLAY_MASK, &o, &q,
+						     &err), LESION_ERR_INPUT);
+	assert_null(q);
+	set(m, 0, 2, 2, 2, 4);
+	assert_int_equal(lesion_quicklook_render_map(a, m->data, LESION_OVERLAY_CHANGE, &o, &q,
+						     &err), LESION_ERR_INPUT);
+	assert_int_equal(lesion_quicklook_render_map(a, m->data, LESION_OVERLAY_AUTO, &o, &q,
+						     &err), LESION_ERR_USAGE);
+	assert_null(q);
+	lesion_volume_free(a);
+	lesion_volume_free(m);
+}
+
 static void test_quicklook__png_reads_back_with_libpng(void **state)
 {
 	(void)state;
@@ -161,6 +211,8 @@ int main(void)
 		cmocka_unit_test(test_quicklook__empty_overlay_spreads_over_the_image),
 		cmocka_unit_test(test_quicklook__refuses_overlay_on_another_grid),
 		cmocka_unit_test(test_quicklook__png_reads_back_with_libpng),
+		cmocka_unit_test(test_quicklook__map_draws_as_the_overlay_volume),
+		cmocka_unit_test(test_quicklook__map_out_of_range_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
