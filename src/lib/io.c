@@ -216,13 +216,55 @@ static struct lesion_gzip_cursor *cursor_new(unsigned char *in, size_t in_size)
 }
 
 /*
+ * Inflate what is left of the stream of cursor @c into scratch space, so
+ * that zlib checks the CRC-32 and size in the trailer of every member: data
+ * that inflated but does not match its checksum is corrupt, not an image.
+ */
+static enum lesion_status zlib_check_rest(const char *path, struct lesion_gzip_cursor *c,
+					  struct lesion_error *err)
+{
+	unsigned char scratch[1 << 16];
+	z_stream *zs = &c->zs;
+	for (;;) {
+		size_t chunk = c->in_size - c->pos > (1u << 30) ? (1u << 30) : c->in_size - c->pos;
+		zs->next_in = c->in + c->pos;
+		zs->avail_in = (uInt)chunk;
+		zs->next_out = scratch;
+		zs->avail_out = sizeof(scratch);
+		int rc = inflate(zs, Z_NO_FLUSH);
+		size_t used = chunk - zs->avail_in;
+		int64_t made = (int64_t)sizeof(scratch) - zs->avail_out;
+		c->pos += used;
+		c->out_pos += made;
+		if (rc == Z_STREAM_END) {
+			if (c->pos >= c->in_size || c->in[c->pos] != 0x1f)
+				return LESION_OK;
+			inflateReset(zs);
+			continue;
+		}
+		if (rc == Z_MEM_ERROR)
+			return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+		if (rc != Z_OK && rc != Z_BUF_ERROR)
+			return lesion_error_set(err, LESION_ERR_INPUT,
+				"unable to read '%s': corrupt gzip stream (%s)", path,
+				zs->msg ? zs->msg : "invalid data");
+		if (used == 0 && made == 0)
+			return lesion_error_set(err, LESION_ERR_INPUT,
+				"unable to read '%s': truncated gzip stream (it ends "
+				"before its checksum)", path);
+	}
+}
+
+/*
  * Inflate [offset, offset+nbytes) from cursor @c (which must not be past
  * @offset) through zlib, following concatenated members, into a new buffer
  * *@out that grows with what the stream really holds: a header that claims
  * more than is there costs no more memory than the data that is there.
+ * With @check_rest (the range ends where the header's data end), the rest of
+ * the stream is checked against its trailers too.
  */
 static enum lesion_status zlib_range(const char *path, struct lesion_gzip_cursor *c,
-				     int64_t offset, int64_t nbytes,
+				     int64_t offset, int64_t nbytes, int check_rest,
 				     unsigned char **out, struct lesion_error *err)
 {
 	unsigned char scratch[1 << 16];
@@ -296,6 +338,8 @@ static enum lesion_status zlib_range(const char *path, struct lesion_gzip_cursor
 		st = lesion_error_set(err, LESION_ERR_INPUT,
 			"truncated data in '%s': the gzip stream ends after %lld of %lld bytes",
 			path, (long long)c->out_pos, (long long)(offset + nbytes));
+	else if (check_rest)
+		st = zlib_check_rest(path, c, err);
 out:
 	if (st) {
 		free(buf);
@@ -394,7 +438,7 @@ enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
 		goto out;
 	}
 stream:
-	st = zlib_range(path, c, offset, nbytes, &buf, err);
+	st = zlib_range(path, c, offset, nbytes, offset + nbytes >= stream_bytes, &buf, err);
 	if (!st) {
 		*out = buf;
 		buf = NULL;
