@@ -19,8 +19,10 @@
  * that is emptied before every input, so no input sees another's files.
  *
  * Besides the sanitizers, the target aborts when a failure message does not
- * name the file, and when the library writes anything to stdout or stderr
- * (it never prints; niftilib's own messages must not leak through). Run with
+ * name the file, when the streaming reader of `measure`
+ * (lesion_volume_load_progressive) disagrees with the plain loader about
+ * the file or its bytes, and when the library writes anything to stdout or
+ * stderr (it never prints; niftilib's own messages must not leak through). Run with
  * -close_fd_mask=2 so that libFuzzer's and the sanitizers' reports stay
  * visible while stderr is being watched.
  */
@@ -119,6 +121,36 @@ static size_t header_split(const uint8_t *data, size_t size)
 	return size < 348 ? size : 348;
 }
 
+/*
+ * The streaming reader `measure` uses (ISA-L, pieces front to back) must
+ * agree with the plain loader: the same verdict on the file, the same bytes.
+ */
+static void compare_progressive(const char *path, int flags, int64_t index,
+				const struct lesion_volume *vol, enum lesion_status st)
+{
+	struct lesion_volume *v2 = NULL;
+	struct lesion_error err2;
+	quiet_begin();
+	enum lesion_status st2 = lesion_volume_open(path, flags, &v2, &err2);
+	if (st2 == LESION_OK)
+		st2 = lesion_volume_load_progressive(v2, index, NULL, NULL, &err2);
+	quiet_end();
+	if (st2 != LESION_ERR_INTERNAL) {
+		if ((st2 == LESION_OK) != (st == LESION_OK)) {
+			fprintf(stderr, "fuzz_read: plain load %d, progressive %d (%s)\n",
+				(int)st, (int)st2, st2 ? err2.message : "ok");
+			abort();
+		}
+		if (st == LESION_OK &&
+		    memcmp(vol->data, v2->data,
+			   (size_t)(vol->geom.n_voxels * vol->bytes_per_voxel)) != 0) {
+			fprintf(stderr, "fuzz_read: the progressive reader read other bytes\n");
+			abort();
+		}
+	}
+	lesion_volume_free(v2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
@@ -193,6 +225,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (st == LESION_ERR_INPUT && !strstr(err.message, dir)) {
 		abort();
 	}
+	if (st != LESION_ERR_INTERNAL)
+		compare_progressive(path, flags, index, vol, st);
 	lesion_volume_free(vol);
 	return 0;
 }

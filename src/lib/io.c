@@ -66,35 +66,37 @@ enum lesion_status lesion_gzip_read_file_prefix(const char *path, void *buf,
  * one page fault per 4 KiB, and on a virtual machine a fault costs more
  * than inflating the page did (113 MB: 0.38 s of faults against 0.10 s of
  * inflate, bench/README.md); transparent huge pages map it 2 MiB at a time.
- * Only the page-aligned interior can be advised, and the advice is only a
- * hint: without THP nothing changes.
+ * The kernel maps a huge page only where an aligned 2 MiB lies wholly inside
+ * the advised range, so large buffers start on a 2 MiB boundary and are
+ * rounded up to whole huge pages (untouched pages cost nothing). The advice
+ * is only a hint: without THP nothing changes.
  */
-static void advise_huge(void *p, size_t size)
-{
-#ifdef MADV_HUGEPAGE
-	if (p && size >= ((size_t)2 << 20)) {
-		uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-		uintptr_t b = ((uintptr_t)p + size) & ~(uintptr_t)4095;
-		if (b > a)
-			(void)madvise((void *)a, b - a, MADV_HUGEPAGE);
-	}
-#else
-	(void)p;
-	(void)size;
-#endif
-}
+enum { HUGE_PAGE = 2 << 20, HUGE_FROM = 256 << 10 };
 
 void *lesion_alloc_large(size_t size)
 {
-	void *p = malloc(size ? size : 1);
-	advise_huge(p, size);
+	if (size < (size_t)HUGE_FROM)
+		return malloc(size ? size : 1);
+	size_t whole = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	if (whole < size)
+		return NULL;
+	void *p = aligned_alloc(HUGE_PAGE, whole);
+#ifdef MADV_HUGEPAGE
+	if (p)
+		(void)madvise(p, whole, MADV_HUGEPAGE);
+#endif
 	return p;
 }
 
-void *lesion_realloc_large(void *old, size_t size)
+void *lesion_realloc_large(void *old, size_t old_size, size_t size)
 {
-	void *p = realloc(old, size ? size : 1);
-	advise_huge(p, size);
+	if (size < (size_t)HUGE_FROM)
+		return realloc(old, size ? size : 1);
+	void *p = lesion_alloc_large(size);
+	if (p && old) {
+		memcpy(p, old, old_size < size ? old_size : size);
+		free(old);
+	}
 	return p;
 }
 
@@ -214,13 +216,55 @@ static struct lesion_gzip_cursor *cursor_new(unsigned char *in, size_t in_size)
 }
 
 /*
+ * Inflate what is left of the stream of cursor @c into scratch space, so
+ * that zlib checks the CRC-32 and size in the trailer of every member: data
+ * that inflated but does not match its checksum is corrupt, not an image.
+ */
+static enum lesion_status zlib_check_rest(const char *path, struct lesion_gzip_cursor *c,
+					  struct lesion_error *err)
+{
+	unsigned char scratch[1 << 16];
+	z_stream *zs = &c->zs;
+	for (;;) {
+		size_t chunk = c->in_size - c->pos > (1u << 30) ? (1u << 30) : c->in_size - c->pos;
+		zs->next_in = c->in + c->pos;
+		zs->avail_in = (uInt)chunk;
+		zs->next_out = scratch;
+		zs->avail_out = sizeof(scratch);
+		int rc = inflate(zs, Z_NO_FLUSH);
+		size_t used = chunk - zs->avail_in;
+		int64_t made = (int64_t)sizeof(scratch) - zs->avail_out;
+		c->pos += used;
+		c->out_pos += made;
+		if (rc == Z_STREAM_END) {
+			if (c->pos >= c->in_size || c->in[c->pos] != 0x1f)
+				return LESION_OK;
+			inflateReset(zs);
+			continue;
+		}
+		if (rc == Z_MEM_ERROR)
+			return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+		if (rc != Z_OK && rc != Z_BUF_ERROR)
+			return lesion_error_set(err, LESION_ERR_INPUT,
+				"unable to read '%s': corrupt gzip stream (%s)", path,
+				zs->msg ? zs->msg : "invalid data");
+		if (used == 0 && made == 0)
+			return lesion_error_set(err, LESION_ERR_INPUT,
+				"unable to read '%s': truncated gzip stream (it ends "
+				"before its checksum)", path);
+	}
+}
+
+/*
  * Inflate [offset, offset+nbytes) from cursor @c (which must not be past
  * @offset) through zlib, following concatenated members, into a new buffer
  * *@out that grows with what the stream really holds: a header that claims
  * more than is there costs no more memory than the data that is there.
+ * With @check_rest (the range ends where the header's data end), the rest of
+ * the stream is checked against its trailers too.
  */
 static enum lesion_status zlib_range(const char *path, struct lesion_gzip_cursor *c,
-				     int64_t offset, int64_t nbytes,
+				     int64_t offset, int64_t nbytes, int check_rest,
 				     unsigned char **out, struct lesion_error *err)
 {
 	unsigned char scratch[1 << 16];
@@ -294,6 +338,8 @@ static enum lesion_status zlib_range(const char *path, struct lesion_gzip_cursor
 		st = lesion_error_set(err, LESION_ERR_INPUT,
 			"truncated data in '%s': the gzip stream ends after %lld of %lld bytes",
 			path, (long long)c->out_pos, (long long)(offset + nbytes));
+	else if (check_rest)
+		st = zlib_check_rest(path, c, err);
 out:
 	if (st) {
 		free(buf);
@@ -392,7 +438,7 @@ enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
 		goto out;
 	}
 stream:
-	st = zlib_range(path, c, offset, nbytes, &buf, err);
+	st = zlib_range(path, c, offset, nbytes, offset + nbytes >= stream_bytes, &buf, err);
 	if (!st) {
 		*out = buf;
 		buf = NULL;

@@ -89,7 +89,7 @@ enum lesion_status lesion_voxel_reader_open(const struct lesion_volume *vol, int
 			 (uint32_t)t[3] << 24) != (uint32_t)r->stream_bytes;
 		if (!plain) {
 			r->zs = malloc(sizeof(*r->zs));
-			r->in = malloc(IN_CHUNK);
+			r->in = lesion_alloc_large(IN_CHUNK);
 			if (!r->zs || !r->in) {
 				lesion_voxel_reader_free(r);
 				return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
@@ -172,6 +172,42 @@ static int64_t inflate_some(struct lesion_voxel_reader *r, unsigned char *out, i
 	return made_total;
 }
 
+/*
+ * After the volume's last byte: inflate what is left of the stream so that
+ * ISA-L checks the CRC-32 and size in every member's trailer; 1 when all
+ * ended well, 0 when the data that came out do not match their checksum or
+ * the stream stops early.
+ */
+static int stream_ends_well(struct lesion_voxel_reader *r)
+{
+	struct inflate_state *zs = r->zs;
+	unsigned char scratch[4096];
+	for (;;) {
+		if (zs->block_state == ISAL_BLOCK_FINISH) {
+			if (zs->avail_in == 0 && refill(r) <= 0)
+				return 1;
+			if (zs->next_in[0] != 0x1f)
+				return 1; /* trailing bytes, ignored as zlib's path does */
+			unsigned char *next = zs->next_in;
+			uint32_t left = zs->avail_in;
+			isal_inflate_reset(zs);
+			zs->crc_flag = ISAL_GZIP;
+			zs->next_in = next;
+			zs->avail_in = left;
+		}
+		if (zs->avail_in == 0 && refill(r) <= 0)
+			return 0;
+		uint32_t in_before = zs->avail_in;
+		zs->next_out = scratch;
+		zs->avail_out = sizeof(scratch);
+		if (isal_inflate(zs) != ISAL_DECOMP_OK)
+			return 0;
+		if (zs->block_state != ISAL_BLOCK_FINISH && zs->avail_in == in_before &&
+		    zs->avail_out == sizeof(scratch))
+			return 0; /* no progress: never loop on odd input */
+	}
+}
+
 enum lesion_status lesion_voxel_reader_read(struct lesion_voxel_reader *r, void *buf,
 					    int64_t n_voxels, struct lesion_error *err)
 {
@@ -185,6 +221,16 @@ enum lesion_status lesion_voxel_reader_read(struct lesion_voxel_reader *r, void 
 		got = n;
 	} else if (r->zs) {
 		got = inflate_some(r, buf, n);
+		if (got == n && r->done + n == r->vol_bytes && !stream_ends_well(r)) {
+			/* the plain loader words what is wrong (it checks the
+			 * trailers too); if it finds nothing, nor do we */
+			void *tmp = NULL;
+			enum lesion_status st = lesion_gzip_read_range(r->vol->data_path,
+				r->offset, r->vol_bytes, r->stream_bytes, NULL, &tmp, err);
+			free(tmp);
+			if (st)
+				return st;
+		}
 	} else {
 		got = read_full(r->fd, buf, n, r->offset + r->done);
 	}

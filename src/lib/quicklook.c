@@ -220,6 +220,14 @@ static void frame_release(struct frame *f)
 	free(f->v0);
 }
 
+/* @x (a voxel position, >= 0) as an index, at most @n: with voxels of very
+ * different sizes (pixdim 1e-30 and 1) a position overflows int64_t, and
+ * converting it would be undefined. */
+static int64_t voxel_index(double x, int64_t n)
+{
+	return x >= (double)n ? n : x > 0 ? (int64_t)x : 0;
+}
+
 /*
  * Pixels of one screen axis: n voxels of size_mm shown at mm_per_px. Each
  * pixel covers the voxels its footprint touches (so no voxel is skipped when
@@ -229,9 +237,9 @@ static void axis_pixels(int64_t n, double size_mm, double mm_per_px, int px,
 			int flip, int64_t *lo, int64_t *hi, int64_t *centre)
 {
 	for (int p = 0; p < px; p++) {
-		int64_t a = (int64_t)floor(p * mm_per_px / size_mm + 1e-9);
-		int64_t b = (int64_t)ceil((p + 1) * mm_per_px / size_mm - 1e-9) - 1;
-		int64_t c = (int64_t)floor((p + 0.5) * mm_per_px / size_mm);
+		int64_t a = voxel_index(floor(p * mm_per_px / size_mm + 1e-9), n);
+		int64_t b = voxel_index(ceil((p + 1) * mm_per_px / size_mm - 1e-9), n) - 1;
+		int64_t c = voxel_index(floor((p + 0.5) * mm_per_px / size_mm), n);
 		if (p == px - 1)
 			b = n - 1;
 		a = a < n ? a : n - 1;

@@ -3,8 +3,9 @@ from a description in Python (no binary file is kept in the repository).
 
     /usr/bin/python3 tests/malformed/fuzz_regressions.py OUT_DIR
 
-writes every case into OUT_DIR and prints "NAME<TAB>FILE" per case, FILE being
-the path to give to `lesionvol info`. tests/cli/test_fuzz_regressions.py runs
+writes every case into OUT_DIR and prints "NAME<TAB>FILE<TAB>EXIT" per case,
+FILE being the path to give to `lesionvol info` and `measure`, EXIT the exit
+code they must give (1: refused; 0: a valid input that once crashed). tests/cli/test_fuzz_regressions.py runs
 them; fuzz/make_corpus.sh adds them to the seed corpus.
 """
 import gzip
@@ -57,7 +58,8 @@ def nifti2_header(dim=(3, 2, 2, 2), datatype=2, bitpix=8, pixdim=(1.0, 1.0, 1.0)
     return bytes(h)
 
 
-# (name, why, {file name: bytes}, file to open, text the error must contain)
+# (name, why, {file name: bytes}, file to open, text the error must contain
+#  [, exit code: 1 unless given; 0 for a valid input that crashed a fuzzer])
 CASES = [
     ("vox_offset_1e27_analyze",
      "fuzz_read: a float vox_offset past INT64_MAX was converted to int64_t "
@@ -84,13 +86,20 @@ CASES = [
      "the same through NIfTI-2 (nifti_convert_n2hdr2nim)",
      {"datatype_255.nii": nifti2_header(datatype=255, bitpix=8) + bytes(12)},
      "datatype_255.nii", "unknown code 255"),
+    ("one_voxel_measure",
+     "fuzz_measure (its empty input: a 1x1x1 uint8 image of 0): the labeller "
+     "computed its row pointer from the NULL mask pointer when it reads rows "
+     "through a fill source (clang UBSan: applying offset to null pointer); "
+     "a valid image, read and measured with exit 0",
+     {"one_voxel.nii": nifti1_header(dim=(3, 1, 1, 1)) + bytes(5)},
+     "one_voxel.nii", "", 0),
 ]
 
 
 def write_all(out_dir):
-    """Write every case into @out_dir; returns [(name, why, path, expect)]."""
+    """Write every case into @out_dir; returns [(name, why, path, expect, exit)]."""
     made = []
-    for name, why, files, main, expect in CASES:
+    for name, why, files, main, expect, *code in CASES:
         d = os.path.join(out_dir, name)
         os.makedirs(d, exist_ok=True)
         for fname, data in files.items():
@@ -98,12 +107,12 @@ def write_all(out_dir):
                 data = gzip.compress(data, mtime=0)
             with open(os.path.join(d, fname), "wb") as f:
                 f.write(data)
-        made.append((name, why, os.path.join(d, main), expect))
+        made.append((name, why, os.path.join(d, main), expect, code[0] if code else 1))
     return made
 
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: fuzz_regressions.py OUT_DIR")
-    for name, _, path, _ in write_all(sys.argv[1]):
-        print("%s\t%s" % (name, path))
+    for name, _, path, _, code in write_all(sys.argv[1]):
+        print("%s\t%s\t%d" % (name, path, code))

@@ -169,6 +169,23 @@ static void test_atlas__another_grid_is_an_input_error(void **state)
 	lesion_atlas_free(a);
 }
 
+static void test_atlas__region_change_is_na_where_change_is(void **state)
+{
+	(void)state;
+	struct lesion_region_load empty = {0, 0.0, 0.0}, some = {3, 6.0, 0.25};
+	struct lesion_region_change c;
+	lesion_region_change_compute(&empty, &some, 10.0, &c);
+	assert_true(c.baseline_mm3 == 0.0 && c.volume_mm3 == 6.0 && c.delta_mm3 == 6.0);
+	assert_true(isnan(c.percent_change)); /* nothing at baseline */
+	assert_true(c.rate_mm3_per_day == 0.6);
+	assert_true(c.baseline_fraction == 0.0 && c.fraction == 0.25 && c.delta_fraction == 0.25);
+	lesion_region_change_compute(&some, &empty, 0.0, &c);
+	assert_true(c.percent_change == -100.0 && c.delta_mm3 == -6.0);
+	assert_true(isnan(c.rate_mm3_per_day)); /* same day */
+	lesion_region_change_compute(&some, &some, NAN, &c);
+	assert_true(c.percent_change == 0.0 && isnan(c.rate_mm3_per_day));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_atlas__a_label_named_twice_or_a_bad_index_is_refused),
 		cmocka_unit_test(test_atlas__load_counts_lesion_per_region_and_outside),
 		cmocka_unit_test(test_atlas__another_grid_is_an_input_error),
+		cmocka_unit_test(test_atlas__region_change_is_na_where_change_is),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -64,10 +64,17 @@ static void set_value(struct lesion_volume *v, int64_t i, double x)
 	case LESION_DT_INT8: ((int8_t *)v->data)[i] = (int8_t)fmin(fmax(x, -128), 127); break;
 	case LESION_DT_INT16: ((int16_t *)v->data)[i] = (int16_t)fmin(fmax(x, -32768), 32767); break;
 	case LESION_DT_UINT16: ((uint16_t *)v->data)[i] = (uint16_t)fmin(fmax(x, 0), 65535); break;
-	case LESION_DT_INT32: ((int32_t *)v->data)[i] = (int32_t)x; break;
-	case LESION_DT_UINT32: ((uint32_t *)v->data)[i] = (uint32_t)fmax(x, 0); break;
-	case LESION_DT_INT64: ((int64_t *)v->data)[i] = (int64_t)x; break;
-	case LESION_DT_UINT64: ((uint64_t *)v->data)[i] = (uint64_t)fmax(x, 0); break;
+	/* clamped: a double outside the type is undefined behaviour to cast
+	 * (-fsanitize=float-cast-overflow); 0x1p63 - 1024 and 0x1p64 - 2048 are
+	 * the largest doubles below 2^63 and 2^64 */
+	case LESION_DT_INT32:
+		((int32_t *)v->data)[i] = (int32_t)fmin(fmax(x, INT32_MIN), INT32_MAX); break;
+	case LESION_DT_UINT32:
+		((uint32_t *)v->data)[i] = (uint32_t)fmin(fmax(x, 0), UINT32_MAX); break;
+	case LESION_DT_INT64:
+		((int64_t *)v->data)[i] = (int64_t)fmin(fmax(x, -0x1p63), 0x1p63 - 1024); break;
+	case LESION_DT_UINT64:
+		((uint64_t *)v->data)[i] = (uint64_t)fmin(fmax(x, 0), 0x1p64 - 2048); break;
 	case LESION_DT_FLOAT32: ((float *)v->data)[i] = (float)x; break;
 	case LESION_DT_FLOAT64: ((double *)v->data)[i] = x; break;
 	}

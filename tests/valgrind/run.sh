@@ -95,9 +95,34 @@ if "$prog" quicklook --help >/dev/null 2>&1; then
 	vg 1 quicklook "$nb/anatomical.nii" --overlay "$nb/standard.nii.gz" -o "$tmp/q3.png"
 fi
 
-# the broken inputs the fuzzers found, each must fail cleanly
-"$py" "$src/tests/malformed/fuzz_regressions.py" "$tmp/reg" | cut -f2 >"$tmp/reg.list"
-while read -r f; do vg 1 info "$f"; done <"$tmp/reg.list"
+# the inputs the fuzzers found bugs with: each is refused cleanly (or read)
+"$py" "$src/tests/malformed/fuzz_regressions.py" "$tmp/reg" | cut -f2,3 >"$tmp/reg.list"
+while IFS='	' read -r f code; do vg "$code" info "$f" </dev/null; done <"$tmp/reg.list"
+
+# a sample of the hostile-input corpus (tests/malformed/make_corpus.py):
+# each case's exit code, and no memory error on the way there
+"$py" "$src/tests/malformed/make_corpus.py" "$tmp/corpus" >/dev/null
+"$py" - "$tmp/corpus/manifest.json" >"$tmp/corpus.list" <<'PY'
+import json, sys
+pick = {"gzip_corrupt_middle_measure", "gzip_crc_mismatch_info", "gzip_crc_mismatch_measure",
+        "gzip_truncated", "truncated_data", "dims_product_past_2p63",
+        "vox_offset_past_the_end", "datatype_unknown", "hdr_without_img",
+        "pair_be_named_by_img", "voxels_nan_inf_measure", "voxels_nan_inf_zthr",
+        "4d_without_volume", "measure_mask_on_another_grid", "evaluate_on_another_grid",
+        "change_on_another_grid_reports_volumes", "cohort_duplicate_rows",
+        "cohort_bom_and_crlf_work", "cohort_missing_image_fails_alone",
+        "pixdim_extreme_aspect_quicklook", "voxels_1e308_measure_zthr"}
+for c in json.load(open(sys.argv[1])):
+    if c["name"] in pick:
+        assert not any(" " in a or "\t" in a for a in c["args"]), c["name"]
+        print(" ".join([str(c["exit"])] + c["args"]))
+PY
+cd "$tmp/corpus" || exit 1
+while read -r code args; do
+	# shellcheck disable=SC2086 # space-separated arguments without spaces
+	vg "$code" $args </dev/null
+done <"$tmp/corpus.list"
+cd "$src" || exit 1
 
 echo "valgrind: $runs runs, $failed failed"
 [ "$failed" = 0 ]
