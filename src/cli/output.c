@@ -105,39 +105,64 @@ static void put_field(FILE *f, enum cli_format fmt, const char *text)
 /*
  * cJSON prints a number with 15 digits whenever that reads back within an
  * epsilon of it, which is not exactly: numbers become raw text written by
- * cli_format_number() first, so every one reads back to the same double.
+ * cli_format_number() for the print, so every one reads back to the same
+ * double, and numbers again afterwards. The tree is changed in place and
+ * the texts share one buffer: copying a result with hundreds of components
+ * cost more than printing it (fresh heap pages, one fault each).
  */
-static void make_numbers_exact(cJSON *item)
+enum { NUMBER_TEXT = 32, WAS_NUMBER = 1 << 14 };
+
+static size_t count_numbers(const cJSON *item, int siblings)
 {
-	for (; item; item = item->next) {
+	size_t n = 0;
+	for (; item; item = siblings ? item->next : NULL)
+		n += (size_t)cJSON_IsNumber(item) + count_numbers(item->child, 1);
+	return n;
+}
+
+static void numbers_to_text(cJSON *item, int siblings, char **at)
+{
+	for (; item; item = siblings ? item->next : NULL) {
 		if (cJSON_IsNumber(item)) {
-			char buf[64];
 			if (isfinite(item->valuedouble))
-				cli_format_number(item->valuedouble, buf, sizeof(buf));
+				cli_format_number(item->valuedouble, *at, NUMBER_TEXT);
 			else
-				snprintf(buf, sizeof(buf), "null");
-			char *text = cJSON_malloc(strlen(buf) + 1);
-			if (!text)
-				continue; /* stays a number, printed by cJSON */
-			memcpy(text, buf, strlen(buf) + 1);
-			item->type = cJSON_Raw;
-			item->valuestring = text;
+				snprintf(*at, NUMBER_TEXT, "null");
+			item->type = (item->type & ~0xFF) | cJSON_Raw | WAS_NUMBER;
+			item->valuestring = *at;
+			*at += strlen(*at) + 1;
 		}
-		make_numbers_exact(item->child);
+		numbers_to_text(item->child, 1, at);
+	}
+}
+
+static void text_to_numbers(cJSON *item, int siblings)
+{
+	for (; item; item = siblings ? item->next : NULL) {
+		if (item->type & WAS_NUMBER) {
+			item->type = (item->type & ~0xFF & ~WAS_NUMBER) | cJSON_Number;
+			item->valuestring = NULL;
+		}
+		text_to_numbers(item->child, 1);
 	}
 }
 
 void cli_write_json(FILE *f, const cJSON *obj)
 {
-	cJSON *copy = cJSON_Duplicate(obj, 1);
-	make_numbers_exact(copy); /* a duplicate has no siblings */
-	char *s = cJSON_Print(copy ? copy : obj);
+	/* printing leaves @obj as it was; only the print sees raw text */
+	cJSON *o = (cJSON *)obj;
+	char *texts = malloc(count_numbers(o, 0) * NUMBER_TEXT + 1), *at = texts;
+	if (texts)
+		numbers_to_text(o, 0, &at); /* else cJSON prints the numbers */
+	char *s = cJSON_Print(o);
+	if (texts)
+		text_to_numbers(o, 0);
+	free(texts);
 	if (s) {
 		fputs(s, f);
 		fputc('\n', f);
 		cJSON_free(s);
 	}
-	cJSON_Delete(copy);
 }
 
 void cli_write_rows(FILE *f, enum cli_format fmt, const char *const *columns,

@@ -4,7 +4,6 @@
 #include "io_internal.h"
 #include "components_internal.h"
 
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,7 +59,8 @@ static inline uint64_t row_bits64(const uint8_t *p, uint64_t all_outside)
  * The runs of one row, in increasing x. Sixty-four voxels at a time become
  * a bit mask whose changes from one voxel to the next are the run
  * boundaries, so the cost is per 64 voxels plus per run, without a branch
- * per voxel.
+ * per voxel. The last, partial block is padded with @outside, so a run
+ * reaching the end of the row ends at nx like any other.
  */
 static int64_t scan_row(const uint8_t *row, int64_t nx, uint8_t outside,
 			struct lesion_run *runs)
@@ -68,8 +68,15 @@ static int64_t scan_row(const uint8_t *row, int64_t nx, uint8_t outside,
 	int64_t n = 0, x = 0, open = -1; /* open: x0 of the run in progress */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t all_outside = UINT64_C(0x0101010101010101) * outside;
-	for (; x + 64 <= nx; x += 64) {
-		uint64_t m = row_bits64(row + x, all_outside);
+	uint8_t tail[64];
+	for (; x < nx; x += 64) {
+		const uint8_t *p = row + x;
+		if (nx - x < 64) {
+			memset(tail, outside, sizeof(tail));
+			memcpy(tail, p, (size_t)(nx - x));
+			p = tail;
+		}
+		uint64_t m = row_bits64(p, all_outside);
 		uint64_t edges = m ^ ((m << 1) | (uint64_t)(open >= 0));
 		while (edges) {
 			int64_t at = x + __builtin_ctzll(edges);
@@ -148,16 +155,11 @@ static void runset_release(struct runset *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/*
- * Where the rows of the binary image come from: a mask in memory (@mask,
- * labelling the voxels whose byte differs from @outside), or @src, which
- * fills a row buffer on demand (voxels equal to 1 are labelled), so a
- * thresholded volume needs no mask of its own.
- */
+/* The binary image: a mask in memory, labelling the voxels whose byte
+ * differs from @outside. */
 struct row_input {
 	const uint8_t *mask;
 	uint8_t outside;
-	const struct lesion_row_source *src;
 };
 
 /*
@@ -171,7 +173,6 @@ struct slab {
 	struct lesion_run *runs;
 	int64_t *parent;
 	int64_t n, cap;
-	int64_t sum;
 	int failed;
 };
 
@@ -189,7 +190,8 @@ static int grow_slab(struct slab *sl, int64_t need)
 	if (sl->n + need <= sl->cap)
 		return 0;
 	int64_t cap = sl->cap * 2 + need + 1024;
-	struct lesion_run *r = lesion_realloc_large(sl->runs, sizeof(*r) * (size_t)cap);
+	struct lesion_run *r = lesion_realloc_large(sl->runs, sizeof(*r) * (size_t)sl->cap,
+						    sizeof(*r) * (size_t)cap);
 	if (!r)
 		return -1;
 	sl->runs = r;
@@ -197,36 +199,20 @@ static int grow_slab(struct slab *sl, int64_t need)
 	return 0;
 }
 
-void lesion_labeller_run_slab(struct lesion_labeller *L, int64_t index, uint8_t *scratch)
+/* Scan and unite slab @index on its own. */
+static void run_slab(struct lesion_labeller *L, int64_t index)
 {
 	struct runset *s = &L->s;
 	struct slab *sl = &L->slabs[index];
 	const int64_t nx = s->nx, ny = s->ny;
 	const int64_t r0 = sl->k0 * ny, r1 = sl->k1 * ny;
-	const uint8_t outside = L->in.src ? 0 : L->in.outside;
-	if (L->in.src && !scratch) {
-		sl->failed = 1;
-		return;
-	}
 	for (int64_t r = r0; r < r1; r++) {
-		/* no arithmetic on the mask pointer when there is none (NULL +
-		 * offset is undefined behaviour) */
-		const uint8_t *row = scratch;
-		if (L->in.src)
-			sl->sum += L->in.src->fill(L->in.src->ctx, index, r * nx, nx, scratch);
-		else
-			row = L->in.mask + r * nx;
 		/* a row holds at most (nx + 1) / 2 runs */
 		if (grow_slab(sl, (nx + 1) / 2)) {
 			sl->failed = 1;
 			return;
 		}
-		int64_t k = scan_row(row, nx, outside, sl->runs + sl->n);
-		if (k && L->in.src && L->in.src->runs &&
-		    L->in.src->runs(L->in.src->ctx, index, r * nx, sl->runs + sl->n, k)) {
-			sl->failed = 1;
-			return;
-		}
+		int64_t k = scan_row(L->in.mask + r * nx, nx, L->in.outside, sl->runs + sl->n);
 		sl->n += k;
 		s->row_start[r + 1] = sl->n;
 	}
@@ -256,22 +242,7 @@ void lesion_labeller_run_slab(struct lesion_labeller *L, int64_t index, uint8_t 
 		}
 }
 
-int64_t lesion_labeller_n_slabs(const struct lesion_labeller *L)
-{
-	return L->n_slabs;
-}
-
-int64_t lesion_labeller_slab_start(const struct lesion_labeller *L, int64_t index)
-{
-	return L->slabs[index].k0 * L->s.nx * L->s.ny;
-}
-
-int64_t lesion_labeller_slab_end(const struct lesion_labeller *L, int64_t index)
-{
-	return L->slabs[index].k1 * L->s.nx * L->s.ny;
-}
-
-void lesion_labeller_free(struct lesion_labeller *L)
+static void labeller_free(struct lesion_labeller *L)
 {
 	if (!L)
 		return;
@@ -337,14 +308,13 @@ static enum lesion_status labeller_init(struct lesion_labeller **out,
 	*out = L;
 	return LESION_OK;
 oom:
-	lesion_labeller_free(L);
+	labeller_free(L);
 	return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 }
 
 /* Put the slabs together into @L->s (global indices) and unite across the
  * slab boundaries; @L keeps nothing else. */
-static enum lesion_status labeller_join(struct lesion_labeller *L, int64_t *fill_sum,
-					struct lesion_error *err)
+static enum lesion_status labeller_join(struct lesion_labeller *L, struct lesion_error *err)
 {
 	struct runset *s = &L->s;
 	const int64_t ny = s->ny;
@@ -363,13 +333,8 @@ static enum lesion_status labeller_join(struct lesion_labeller *L, int64_t *fill
 	if (!base)
 		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 	base[0] = 0;
-	if (fill_sum)
-		*fill_sum = 0;
-	for (int64_t i = 0; i < L->n_slabs; i++) {
+	for (int64_t i = 0; i < L->n_slabs; i++)
 		base[i + 1] = base[i] + L->slabs[i].n;
-		if (fill_sum)
-			*fill_sum += L->slabs[i].sum;
-	}
 #pragma omp parallel for schedule(static)
 	for (int64_t i = 0; i < L->n_slabs; i++) {
 		struct slab *sl = &L->slabs[i];
@@ -414,31 +379,22 @@ static enum lesion_status labeller_join(struct lesion_labeller *L, int64_t *fill
 /* Scan every slab (in parallel) and put them together. */
 static enum lesion_status runset_build(struct runset *out, const struct row_input *in,
 				       const int64_t dim[3], int connectivity,
-				       int64_t *fill_sum, struct lesion_error *err)
+				       struct lesion_error *err)
 {
 	struct lesion_labeller *L;
 	memset(out, 0, sizeof(*out));
 	enum lesion_status st = labeller_init(&L, in, dim, connectivity, err);
 	if (st)
 		return st;
-	int failed = 0;
-#pragma omp parallel reduction(|:failed)
-	{
-		uint8_t *scratch = in->src ? malloc((size_t)dim[0]) : NULL;
-		failed = in->src && !scratch;
-#pragma omp for schedule(dynamic, 1)
-		for (int64_t i = 0; i < L->n_slabs; i++)
-			if (!failed)
-				lesion_labeller_run_slab(L, i, scratch);
-		free(scratch);
-	}
-	st = failed ? lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory")
-		    : labeller_join(L, fill_sum, err);
+#pragma omp parallel for schedule(dynamic, 1)
+	for (int64_t i = 0; i < L->n_slabs; i++)
+		run_slab(L, i);
+	st = labeller_join(L, err);
 	if (!st) {
 		*out = L->s;
 		memset(&L->s, 0, sizeof(L->s));
 	}
-	lesion_labeller_free(L);
+	labeller_free(L);
 	return st;
 }
 
@@ -456,7 +412,13 @@ static int by_size_then_first(const void *pa, const void *pb)
 	return (a->run > b->run) - (a->run < b->run);
 }
 
-/* The components of the sets of @s, which @out takes over (or frees). */
+/*
+ * The components of the sets of @s, which @out takes over (or frees). One
+ * pass in file order numbers the sets as their roots come (a root precedes
+ * its set's runs, and parent[i] <= i, so each run copies the number its
+ * parent already holds) and counts their voxels; after sorting the sets,
+ * a second pass turns the numbers into labels.
+ */
 static enum lesion_status components_from_runset(struct runset *sp, const int64_t dim[3],
 						 int connectivity,
 						 struct lesion_components *out,
@@ -464,48 +426,49 @@ static enum lesion_status components_from_runset(struct runset *sp, const int64_
 {
 	struct runset s = *sp;
 	struct root_info *roots = NULL;
-	int64_t *size = NULL;
+	int64_t *rank = NULL;
+	int64_t n_comp = 0, cap = 0;
 	memset(sp, 0, sizeof(*sp));
 	memset(out, 0, sizeof(*out));
-	size = lesion_alloc_large(sizeof(int64_t) * (size_t)(s.n_runs + 1));
-	if (!size)
-		goto oom;
-	memset(size, 0, sizeof(int64_t) * (size_t)(s.n_runs + 1));
-	int64_t n_comp = 0;
+	/* parent becomes run_label: first -(set number) - 1 */
+	int64_t *lab = s.parent;
 	for (int64_t r = 0; r < s.n_rows; r++)
 		for (int64_t i = s.row_start[r]; i < s.row_start[r + 1]; i++) {
-			size[s.parent[i]] += s.runs[i].x1 - s.runs[i].x0;
-			n_comp += s.parent[i] == i;
-		}
-	roots = malloc(sizeof(*roots) * (size_t)(n_comp + 1));
-	out->voxels = malloc(sizeof(int64_t) * (size_t)(n_comp + 1));
-	out->first_voxel = malloc(sizeof(int64_t) * (size_t)(n_comp + 1));
-	if (!roots || !out->voxels || !out->first_voxel)
-		goto oom;
-	int64_t c = 0;
-	for (int64_t r = 0; r < s.n_rows; r++)
-		for (int64_t i = s.row_start[r]; i < s.row_start[r + 1]; i++)
-			if (s.parent[i] == i) {
-				roots[c].voxels = size[i];
+			int64_t c;
+			if (lab[i] == i) {
+				if (n_comp == cap) {
+					cap = cap * 2 + 64;
+					struct root_info *g = realloc(roots, sizeof(*g) * (size_t)cap);
+					if (!g)
+						goto oom;
+					roots = g;
+				}
+				c = n_comp++;
+				roots[c].voxels = 0;
 				roots[c].run = i;
 				roots[c].first_voxel = s.runs[i].x0 + s.nx * r;
-				c++;
+				lab[i] = -c - 1;
+			} else {
+				lab[i] = lab[lab[i]];
+				c = -lab[i] - 1;
 			}
+			roots[c].voxels += s.runs[i].x1 - s.runs[i].x0;
+		}
+	out->voxels = malloc(sizeof(int64_t) * (size_t)(n_comp + 1));
+	out->first_voxel = malloc(sizeof(int64_t) * (size_t)(n_comp + 1));
+	rank = malloc(sizeof(int64_t) * (size_t)(n_comp + 1));
+	if (!out->voxels || !out->first_voxel || !rank)
+		goto oom;
+	/* roots[c].run orders the sets as they were numbered, so the sort
+	 * needs nothing else to tell rank from set number */
 	qsort(roots, (size_t)n_comp, sizeof(*roots), by_size_then_first);
-
-	/* parent becomes run_label: roots first hold -(label + 1), which every
-	 * later run of the set then copies (a root precedes its set's runs) */
-	int64_t *lab = s.parent;
 	for (int64_t l = 0; l < n_comp; l++) {
-		lab[roots[l].run] = -(l + 1) - 1;
+		rank[-lab[roots[l].run] - 1] = l + 1;
 		out->voxels[l] = roots[l].voxels;
 		out->first_voxel[l] = roots[l].first_voxel;
 	}
 	for (int64_t i = 0; i < s.n_runs; i++)
-		if (lab[i] >= 0)
-			lab[i] = lab[lab[i]];
-	for (int64_t i = 0; i < s.n_runs; i++)
-		lab[i] = -lab[i] - 1;
+		lab[i] = rank[-lab[i] - 1];
 
 	memcpy(out->dim, dim, sizeof(out->dim));
 	out->connectivity = connectivity;
@@ -515,11 +478,11 @@ static enum lesion_status components_from_runset(struct runset *sp, const int64_
 	out->runs = s.runs;
 	out->run_label = lab;
 	out->n_components = n_comp;
-	free(size);
+	free(rank);
 	free(roots);
 	return LESION_OK;
 oom:
-	free(size);
+	free(rank);
 	free(roots);
 	free(out->voxels);
 	free(out->first_voxel);
@@ -530,38 +493,125 @@ oom:
 
 static enum lesion_status label_input(const struct row_input *in,
 				      const int64_t dim[3], int connectivity,
-				      struct lesion_components *out, int64_t *fill_sum,
-				      struct lesion_error *err)
+				      struct lesion_components *out, struct lesion_error *err)
 {
 	struct runset s;
 	memset(out, 0, sizeof(*out));
-	enum lesion_status st = runset_build(&s, in, dim, connectivity, fill_sum, err);
+	enum lesion_status st = runset_build(&s, in, dim, connectivity, err);
 	if (st)
 		return st;
 	return components_from_runset(&s, dim, connectivity, out, err);
 }
 
-enum lesion_status lesion_labeller_alloc(struct lesion_labeller **L,
-					 const struct lesion_row_source *src,
-					 const int64_t dim[3], int connectivity,
-					 struct lesion_error *err)
+/*
+ * The row labeller: rows handed over one by one in file order go straight
+ * into one runset, each united with its earlier neighbour rows as it comes,
+ * so nothing is joined or copied at the end.
+ */
+struct lesion_row_labeller {
+	struct runset s;
+	int64_t cap;      /* of s.runs and s.parent */
+	int64_t next_row; /* the row add_row() expects */
+	const struct row_offset *off;
+	int n_off, connectivity;
+};
+
+enum lesion_status lesion_row_labeller_alloc(struct lesion_row_labeller **out,
+					     const int64_t dim[3], int connectivity,
+					     int64_t expected_runs, struct lesion_error *err)
 {
-	const struct row_input in = {NULL, 0, src};
-	return labeller_init(L, &in, dim, connectivity, err);
+	struct lesion_labeller *probe;
+	const struct row_input none = {NULL, 0};
+	*out = NULL;
+	/* the same checks of connectivity and dims as the slab labeller */
+	enum lesion_status st = labeller_init(&probe, &none, dim, connectivity, err);
+	if (st)
+		return st;
+	struct lesion_row_labeller *L = calloc(1, sizeof(*L));
+	if (!L) {
+		labeller_free(probe);
+		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+	}
+	L->s = probe->s; /* nx, ny, nz, n_rows and row_start */
+	memset(&probe->s, 0, sizeof(probe->s));
+	L->off = probe->off;
+	L->n_off = probe->n_off;
+	L->connectivity = connectivity;
+	labeller_free(probe);
+	L->cap = expected_runs > 1024 ? expected_runs : 1024;
+	L->s.runs = lesion_alloc_large(sizeof(*L->s.runs) * (size_t)L->cap);
+	L->s.parent = lesion_alloc_large(sizeof(int64_t) * (size_t)L->cap);
+	if (!L->s.runs || !L->s.parent) {
+		lesion_row_labeller_free(L);
+		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+	}
+	*out = L;
+	return LESION_OK;
 }
 
-enum lesion_status lesion_labeller_finish(struct lesion_labeller *L,
-					  struct lesion_components *out,
-					  int64_t *fill_sum, struct lesion_error *err)
+int64_t lesion_row_labeller_add_row(struct lesion_row_labeller *L, const uint8_t *row,
+				    const struct lesion_run **runs)
 {
-	int64_t dim[3] = {L->s.nx, L->s.ny, L->s.nz};
-	int connectivity = L->off == offsets6 ? 6 : L->off == offsets18 ? 18 : 26;
+	struct runset *s = &L->s;
+	const int64_t r = L->next_row++, a = s->n_runs;
+	/* a row holds at most (nx + 1) / 2 runs */
+	if (a + (s->nx + 1) / 2 > L->cap) {
+		int64_t cap = L->cap * 2 + (s->nx + 1) / 2;
+		struct lesion_run *nr = lesion_realloc_large(s->runs, sizeof(*nr) * (size_t)L->cap,
+							     sizeof(*nr) * (size_t)cap);
+		if (!nr)
+			return -1;
+		s->runs = nr;
+		int64_t *np = lesion_realloc_large(s->parent, sizeof(*np) * (size_t)L->cap,
+						   sizeof(*np) * (size_t)cap);
+		if (!np)
+			return -1;
+		s->parent = np;
+		L->cap = cap;
+	}
+	const int64_t k = scan_row(row, s->nx, 0, s->runs + a);
+	s->n_runs = a + k;
+	s->row_start[r + 1] = a + k;
+	*runs = s->runs + a;
+	if (!k)
+		return 0;
+	for (int64_t i = a; i < a + k; i++)
+		s->parent[i] = i;
+	const int64_t j = r % s->ny, kk = r / s->ny;
+	for (int o = 0; o < L->n_off; o++) {
+		int64_t jj = j + L->off[o].dj, k2 = kk + L->off[o].dk;
+		if (jj < 0 || jj >= s->ny || k2 < 0)
+			continue;
+		int64_t rr = jj + s->ny * k2;
+		join_rows(s->runs, s->parent, a, a + k, s->row_start[rr], s->row_start[rr + 1],
+			  L->off[o].reach);
+	}
+	return k;
+}
+
+enum lesion_status lesion_row_labeller_finish(struct lesion_row_labeller *L,
+					      struct lesion_components *out,
+					      struct lesion_error *err)
+{
+	struct runset *s = &L->s;
+	const int64_t dim[3] = {s->nx, s->ny, s->nz};
 	memset(out, 0, sizeof(*out));
-	enum lesion_status st = labeller_join(L, fill_sum, err);
-	if (!st)
-		st = components_from_runset(&L->s, dim, connectivity, out, err);
-	lesion_labeller_free(L);
+	if (L->next_row != s->n_rows) {
+		lesion_row_labeller_free(L);
+		return lesion_error_set(err, LESION_ERR_INTERNAL,
+					"labelling finished before its last row");
+	}
+	enum lesion_status st = components_from_runset(s, dim, L->connectivity, out, err);
+	free(L);
 	return st;
+}
+
+void lesion_row_labeller_free(struct lesion_row_labeller *L)
+{
+	if (!L)
+		return;
+	runset_release(&L->s);
+	free(L);
 }
 
 enum lesion_status lesion_components_label(const uint8_t *mask,
@@ -570,8 +620,8 @@ enum lesion_status lesion_components_label(const uint8_t *mask,
 					   struct lesion_components *out,
 					   struct lesion_error *err)
 {
-	const struct row_input in = {mask, 0, NULL};
-	return label_input(&in, dim, connectivity, out, NULL, err);
+	const struct row_input in = {mask, 0};
+	return label_input(&in, dim, connectivity, out, err);
 }
 
 void lesion_components_truncate(struct lesion_components *c, int64_t n_keep)
@@ -614,8 +664,8 @@ enum lesion_status lesion_mask_fill_holes(uint8_t *mask, const int64_t dim[3],
 					  struct lesion_error *err)
 {
 	struct runset s;
-	const struct row_input in = {mask, 1, NULL};
-	enum lesion_status st = runset_build(&s, &in, dim, 6, NULL, err);
+	const struct row_input in = {mask, 1};
+	enum lesion_status st = runset_build(&s, &in, dim, 6, err);
 	if (st)
 		return st;
 	/* a background set that reaches the border is not a hole */

@@ -1,5 +1,5 @@
-/* components_internal.h: labelling slab by slab as the voxels arrive, for
- * lesion_measure_load() (not installed). */
+/* components_internal.h: labelling rows as they arrive in file order, for
+ * the sweep of lesion_measure_load() (not installed). */
 #ifndef LESIONVOL_COMPONENTS_INTERNAL_H
 #define LESIONVOL_COMPONENTS_INTERNAL_H
 
@@ -8,62 +8,43 @@
 #include "lesionvol/components.h"
 
 /*
- * struct lesion_row_source - the rows of a binary image produced on demand.
- *
- * @fill writes voxels [@start, @start + @n) (one row along x, file order)
- * into @out: 1 for foreground, 0 for background, and returns a count that
- * is summed over all rows (e.g. NaN voxels). @runs (may be NULL) is then
- * told the row's runs, in order, while the row is still at hand; it returns
- * non-zero when out of memory. @slab says which slab of planes the row
- * belongs to (0 when the whole image is one). Both are called from several
- * threads at once, for different slabs; each row once, rows of a slab in
- * file order.
+ * struct lesion_row_labeller - lesion_components_label() fed one row at a
+ * time, in file order, by one thread at a time: each row's runs are found
+ * and united with the earlier neighbour rows at once, into the arrays the
+ * result keeps, so the mask is never held and nothing is joined or copied
+ * at the end. The result is exactly lesion_components_label()'s.
  */
-struct lesion_row_source {
-	int64_t (*fill)(void *ctx, int64_t slab, int64_t start, int64_t n, uint8_t *out);
-	int (*runs)(void *ctx, int64_t slab, int64_t start, const struct lesion_run *runs,
-		    int64_t n);
-	void *ctx;
-};
+struct lesion_row_labeller;
 
 /*
- * struct lesion_labeller - lesion_components_label_rows() in steps: the
- * image is cut into slabs of whole planes, each scanned and united by
- * lesion_labeller_run_slab() (any thread, any order, each slab once, once
- * its voxels are there), then lesion_labeller_finish() joins the slabs.
+ * lesion_row_labeller_alloc() - a labeller of a binary image of @dim under
+ * @connectivity (6, 18 or 26); @expected_runs sizes its first arrays (they
+ * grow as needed). Free with lesion_row_labeller_free() unless finished.
+ * Returns LESION_OK, LESION_ERR_USAGE (bad connectivity or dims) or
+ * LESION_ERR_INTERNAL (out of memory).
  */
-struct lesion_labeller;
-
-/* lesion_labeller_alloc() - a labeller of @src's rows over @dim. */
-enum lesion_status lesion_labeller_alloc(struct lesion_labeller **L,
-					 const struct lesion_row_source *src,
-					 const int64_t dim[3], int connectivity,
-					 struct lesion_error *err);
-
-/* lesion_labeller_n_slabs() - how many slabs there are. */
-int64_t lesion_labeller_n_slabs(const struct lesion_labeller *L);
-
-/* lesion_labeller_slab_start() - the file-order voxel index where slab
- * @index starts. */
-int64_t lesion_labeller_slab_start(const struct lesion_labeller *L, int64_t index);
-
-/* lesion_labeller_slab_end() - the file-order voxel index where slab @index
- * ends (exclusive): it can run once voxels [0, that) are there. */
-int64_t lesion_labeller_slab_end(const struct lesion_labeller *L, int64_t index);
-
-/* lesion_labeller_run_slab() - scan and unite slab @index; @scratch holds
- * one row (nx bytes), owned by the calling thread. */
-void lesion_labeller_run_slab(struct lesion_labeller *L, int64_t index, uint8_t *scratch);
+enum lesion_status lesion_row_labeller_alloc(struct lesion_row_labeller **L,
+					     const int64_t dim[3], int connectivity,
+					     int64_t expected_runs, struct lesion_error *err);
 
 /*
- * lesion_labeller_finish() - join the slabs (all of them must have run)
- * into @out, as lesion_components_label_rows() would; frees @L.
+ * lesion_row_labeller_add_row() - the next row (nx bytes, non-zero =
+ * foreground). Returns its number of runs and points *@runs at them (valid
+ * until the next call), or -1 when out of memory.
  */
-enum lesion_status lesion_labeller_finish(struct lesion_labeller *L,
-					  struct lesion_components *out,
-					  int64_t *fill_sum, struct lesion_error *err);
+int64_t lesion_row_labeller_add_row(struct lesion_row_labeller *L, const uint8_t *row,
+				    const struct lesion_run **runs);
 
-/* lesion_labeller_free() - free @L without finishing; NULL is a no-op. */
-void lesion_labeller_free(struct lesion_labeller *L);
+/*
+ * lesion_row_labeller_finish() - the components, once every row has been
+ * added, into @out (release with lesion_components_release()); frees @L.
+ * Returns LESION_OK or LESION_ERR_INTERNAL (out of memory, or rows missing).
+ */
+enum lesion_status lesion_row_labeller_finish(struct lesion_row_labeller *L,
+					      struct lesion_components *out,
+					      struct lesion_error *err);
+
+/* lesion_row_labeller_free() - free @L without finishing; NULL is a no-op. */
+void lesion_row_labeller_free(struct lesion_row_labeller *L);
 
 #endif

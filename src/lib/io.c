@@ -66,35 +66,37 @@ enum lesion_status lesion_gzip_read_file_prefix(const char *path, void *buf,
  * one page fault per 4 KiB, and on a virtual machine a fault costs more
  * than inflating the page did (113 MB: 0.38 s of faults against 0.10 s of
  * inflate, bench/README.md); transparent huge pages map it 2 MiB at a time.
- * Only the page-aligned interior can be advised, and the advice is only a
- * hint: without THP nothing changes.
+ * The kernel maps a huge page only where an aligned 2 MiB lies wholly inside
+ * the advised range, so large buffers start on a 2 MiB boundary and are
+ * rounded up to whole huge pages (untouched pages cost nothing). The advice
+ * is only a hint: without THP nothing changes.
  */
-static void advise_huge(void *p, size_t size)
-{
-#ifdef MADV_HUGEPAGE
-	if (p && size >= ((size_t)2 << 20)) {
-		uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-		uintptr_t b = ((uintptr_t)p + size) & ~(uintptr_t)4095;
-		if (b > a)
-			(void)madvise((void *)a, b - a, MADV_HUGEPAGE);
-	}
-#else
-	(void)p;
-	(void)size;
-#endif
-}
+enum { HUGE_PAGE = 2 << 20, HUGE_FROM = 256 << 10 };
 
 void *lesion_alloc_large(size_t size)
 {
-	void *p = malloc(size ? size : 1);
-	advise_huge(p, size);
+	if (size < (size_t)HUGE_FROM)
+		return malloc(size ? size : 1);
+	size_t whole = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	if (whole < size)
+		return NULL;
+	void *p = aligned_alloc(HUGE_PAGE, whole);
+#ifdef MADV_HUGEPAGE
+	if (p)
+		(void)madvise(p, whole, MADV_HUGEPAGE);
+#endif
 	return p;
 }
 
-void *lesion_realloc_large(void *old, size_t size)
+void *lesion_realloc_large(void *old, size_t old_size, size_t size)
 {
-	void *p = realloc(old, size ? size : 1);
-	advise_huge(p, size);
+	if (size < (size_t)HUGE_FROM)
+		return realloc(old, size ? size : 1);
+	void *p = lesion_alloc_large(size);
+	if (p && old) {
+		memcpy(p, old, old_size < size ? old_size : size);
+		free(old);
+	}
 	return p;
 }
 

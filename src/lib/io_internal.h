@@ -27,13 +27,16 @@ enum lesion_status lesion_gzip_read_file_prefix(const char *path, void *buf,
 
 /*
  * lesion_alloc_large() - malloc(@size) (at least 1 byte) for a buffer that
- * will be filled front to back, with transparent huge pages asked for when
- * it is large. Free with free(). NULL when out of memory.
+ * will be filled front to back: from 2 MiB on, aligned to 2 MiB with
+ * transparent huge pages asked for, so touching it costs one page fault per
+ * 2 MiB instead of one per 4 KiB. Free with free(). NULL when out of memory.
  */
 void *lesion_alloc_large(size_t size);
 
-/* lesion_realloc_large() - realloc() with lesion_alloc_large()'s advice. */
-void *lesion_realloc_large(void *old, size_t size);
+/* lesion_realloc_large() - realloc() of a block of @old_size bytes from
+ * lesion_alloc_large() (or NULL), keeping its advice; NULL when out of
+ * memory, and then @old is untouched. */
+void *lesion_realloc_large(void *old, size_t old_size, size_t size);
 
 /* lesion_raw_read_range() - @nbytes at @offset of @path into a new buffer. */
 enum lesion_status lesion_raw_read_range(const char *path, int64_t offset,

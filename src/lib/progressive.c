@@ -89,7 +89,7 @@ enum lesion_status lesion_voxel_reader_open(const struct lesion_volume *vol, int
 			 (uint32_t)t[3] << 24) != (uint32_t)r->stream_bytes;
 		if (!plain) {
 			r->zs = malloc(sizeof(*r->zs));
-			r->in = malloc(IN_CHUNK);
+			r->in = lesion_alloc_large(IN_CHUNK);
 			if (!r->zs || !r->in) {
 				lesion_voxel_reader_free(r);
 				return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");

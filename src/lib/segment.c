@@ -375,21 +375,26 @@ void lesion_threshold_init(struct lesion_threshold *t,
 		}                                                              \
 	} while (0)
 
-/* the narrow-type version: the difference fits in 32 bits */
-#define THR_INT_LOOP32(T)                                                      \
+/*
+ * The narrow-type version: the test in the stored width U (the unsigned
+ * type of T's size), as wide SIMD lanes as the type allows. Modulo 2^w,
+ * v - lo <= hi - lo holds exactly when lo <= v <= hi, since both bounds are
+ * values of T: a v below lo wraps to more than hi - lo.
+ */
+#define THR_INT_LOOP_NARROW(T, U)                                              \
 	do {                                                                   \
 		const T *src = (const T *)data;                                \
-		const int32_t lo = (int32_t)t->ilo;                            \
-		const uint32_t span = (uint32_t)(t->ihi - t->ilo);             \
+		const U lo = (U)t->ilo;                                        \
+		const U span = (U)(t->ihi - t->ilo);                           \
 		if (t->ihi < t->ilo) {                                         \
 			memset(out, 0, (size_t)n);                             \
 		} else if (t->check_zero) {                                    \
 			for (int64_t i = 0; i < n; i++)                        \
-				out[i] = (uint8_t)(((uint32_t)((int32_t)src[i] - lo) <= span) & \
+				out[i] = (uint8_t)(((U)((U)src[i] - lo) <= span) & \
 						   (src[i] != 0));             \
 		} else {                                                       \
 			for (int64_t i = 0; i < n; i++)                        \
-				out[i] = (uint8_t)((uint32_t)((int32_t)src[i] - lo) <= span); \
+				out[i] = (uint8_t)((U)((U)src[i] - lo) <= span); \
 		}                                                              \
 	} while (0)
 
@@ -408,10 +413,10 @@ int64_t lesion_threshold_span_at(const struct lesion_threshold *t, const void *d
 	switch (t->kind) {
 	case THR_INT:
 		switch (t->vol->dtype) {
-		case LESION_DT_UINT8: THR_INT_LOOP32(uint8_t); break;
-		case LESION_DT_INT8: THR_INT_LOOP32(int8_t); break;
-		case LESION_DT_INT16: THR_INT_LOOP32(int16_t); break;
-		case LESION_DT_UINT16: THR_INT_LOOP32(uint16_t); break;
+		case LESION_DT_UINT8: THR_INT_LOOP_NARROW(uint8_t, uint8_t); break;
+		case LESION_DT_INT8: THR_INT_LOOP_NARROW(int8_t, uint8_t); break;
+		case LESION_DT_INT16: THR_INT_LOOP_NARROW(int16_t, uint16_t); break;
+		case LESION_DT_UINT16: THR_INT_LOOP_NARROW(uint16_t, uint16_t); break;
 		case LESION_DT_INT32: THR_INT_LOOP(int32_t); break;
 		case LESION_DT_UINT32: THR_INT_LOOP(uint32_t); break;
 		default: break;

@@ -47,7 +47,9 @@ static enum lesion_status load_timepoint(const char *path, int index,
 					 struct lesion_series *s,
 					 struct lesion_error *err)
 {
-	enum lesion_status st = lesion_volume_read(path, opt->volume_index, &h->vol, err);
+	/* only the header first: lesion_measure_load() streams the voxels
+	 * through the sweep when it can, so the volume is never held whole */
+	enum lesion_status st = lesion_volume_open(path, 0, &h->vol, err);
 	if (st)
 		return st;
 	for (int k = 0; k < h->vol->n_warnings; k++)
@@ -55,7 +57,7 @@ static enum lesion_status load_timepoint(const char *path, int index,
 	h->index = index;
 	h->seg.want_mask = want_voxels || opt->atlas;
 	h->seg.want_labels = want_voxels;
-	st = lesion_measure(h->vol, mask, &opt->rule, m, &h->seg, err);
+	st = lesion_measure_load(h->vol, opt->volume_index, mask, &opt->rule, m, &h->seg, err);
 	if (!st && opt->atlas)
 		st = lesion_atlas_measure(opt->atlas, h->vol, h->seg.mask,
 					  s->region_loads + (size_t)index * (size_t)s->n_regions,

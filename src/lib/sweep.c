@@ -1,12 +1,14 @@
 /* sweep.c: threshold, label and take each run's value statistics in one
- * sweep over the voxels, slab by slab, from memory or straight from the
- * file while it is being inflated (issue 9). */
+ * sweep over the voxels, row by row in file order, from memory or straight
+ * from the file while it is being inflated (issue 9). */
 #include "sweep_internal.h"
 
 #include "components_internal.h"
 #include "io_internal.h"
 
 #include <math.h>
+#include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,106 +98,158 @@ enum lesion_status lesion_run_stats(const struct lesion_volume *vol,
 	return LESION_OK;
 }
 
-/* The run statistics of one slab, in the order of its runs. */
-struct slab_stats {
-	struct lesion_run_stat *st;
-	int64_t n, cap;
-};
+/*
+ * The rows are handed out in chunks of whole rows small enough to stay in
+ * cache between the thread that inflates them and the one that labels them;
+ * eight of them make the ring between the two.
+ */
+enum { CHUNK_BYTES = 256 << 10, N_SLOTS = 8 };
 
 struct sweep {
 	struct lesion_threshold t;
 	const struct lesion_volume *vol;
-	struct lesion_labeller *L;
-	int64_t n_slabs;
-	int bpv;
-	/* where the stored bytes of slab s begin, for voxel slab_start(s):
-	 * the volume's buffer, or a slot of the ring the reader fills */
-	const unsigned char *data;  /* whole volume, or NULL */
-	unsigned char *ring;
-	int64_t n_slots, slot_bytes;
-	int *busy;                  /* per slot: a task still reads it */
-	struct slab_stats *stats;
+	struct lesion_row_labeller *L;
+	int64_t nx, bpv, n_rows, rows_per_chunk, n_chunks;
+	uint8_t *mask;                 /* one chunk's rows, thresholded */
+	struct lesion_run_stat *st;    /* every run's, in file order */
+	int64_t n_st, cap_st;
+	int64_t n_nan;
 };
 
-static const unsigned char *slab_bytes(const struct sweep *w, int64_t slab, int64_t start)
+/* Threshold, label and take the run statistics of rows [@r0, @r1), whose
+ * stored bytes start at @data; -1 when out of memory. */
+static int sweep_rows(struct sweep *w, const unsigned char *data, int64_t r0, int64_t r1)
 {
-	if (w->data)
-		return w->data + start * w->bpv;
-	int64_t first = lesion_labeller_slab_start(w->L, slab);
-	return w->ring + (slab % w->n_slots) * w->slot_bytes + (start - first) * w->bpv;
-}
-
-static int64_t sweep_fill(void *ctx, int64_t slab, int64_t start, int64_t n, uint8_t *out)
-{
-	const struct sweep *w = ctx;
-	return lesion_threshold_span_at(&w->t, slab_bytes(w, slab, start), start, n, out);
-}
-
-static int sweep_runs(void *ctx, int64_t slab, int64_t start, const struct lesion_run *runs,
-		      int64_t n)
-{
-	struct sweep *w = ctx;
-	struct slab_stats *ss = &w->stats[slab];
-	if (ss->n + n > ss->cap) {
-		int64_t cap = ss->cap * 2 + n + 256;
-		struct lesion_run_stat *g = lesion_realloc_large(ss->st, sizeof(*g) * (size_t)cap);
-		if (!g)
+	const int64_t nx = w->nx, bpv = w->bpv;
+	w->n_nan += lesion_threshold_span_at(&w->t, data, r0 * nx, (r1 - r0) * nx, w->mask);
+	for (int64_t r = r0; r < r1; r++) {
+		const struct lesion_run *runs;
+		const unsigned char *row = data + (r - r0) * nx * bpv;
+		int64_t k = lesion_row_labeller_add_row(w->L, w->mask + (r - r0) * nx, &runs);
+		if (k < 0)
 			return -1;
-		ss->st = g;
-		ss->cap = cap;
+		if (!k)
+			continue;
+		if (w->n_st + k > w->cap_st) {
+			int64_t cap = w->cap_st * 2 + k;
+			struct lesion_run_stat *g = lesion_realloc_large(
+				w->st, sizeof(*g) * (size_t)w->cap_st, sizeof(*g) * (size_t)cap);
+			if (!g)
+				return -1;
+			w->st = g;
+			w->cap_st = cap;
+		}
+		for (int64_t i = 0; i < k; i++)
+			lesion_run_stat_of(w->vol, row + runs[i].x0 * bpv, runs[i].x1 - runs[i].x0,
+					   &w->st[w->n_st + i]);
+		w->n_st += k;
 	}
-	const unsigned char *row = slab_bytes(w, slab, start);
-	for (int64_t i = 0; i < n; i++)
-		lesion_run_stat_of(w->vol, row + (int64_t)runs[i].x0 * w->bpv,
-				   runs[i].x1 - runs[i].x0, &ss->st[ss->n + i]);
-	ss->n += n;
 	return 0;
 }
 
-static void run_slab_task(struct sweep *w, int64_t slab, int64_t slot)
+static int64_t chunk_rows(const struct sweep *w, int64_t c)
 {
-	uint8_t *scratch = malloc((size_t)w->vol->geom.dim[0]);
-	if (scratch) /* else the slab stays unfinished and finish says so */
-		lesion_labeller_run_slab(w->L, slab, scratch);
-	free(scratch);
-	if (slot >= 0) {
-#pragma omp atomic write
-		w->busy[slot] = 0;
+	int64_t r0 = c * w->rows_per_chunk;
+	return w->n_rows - r0 < w->rows_per_chunk ? w->n_rows - r0 : w->rows_per_chunk;
+}
+
+/* The ring between the reading thread and the labelling one. */
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int64_t filled, labelled; /* chunks so far */
+	int stop;                 /* a read failed or memory ran out */
+};
+
+static void pipe_wait(struct pipe *p, int64_t filled_min, int64_t labelled_min, int *stop)
+{
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop && (p->filled < filled_min || p->labelled < labelled_min))
+		pthread_cond_wait(&p->cv, &p->mu);
+	*stop = p->stop;
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void pipe_post(struct pipe *p, int64_t *counter, int64_t value, int stop)
+{
+	pthread_mutex_lock(&p->mu);
+	*counter = value;
+	p->stop |= stop;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* The labelling side of the ring: chunks in file order as they are read. */
+struct labeller_job {
+	struct sweep *w;
+	struct pipe *p;
+	unsigned char *ring;
+	int oom;
+};
+
+static void *label_chunks(void *arg)
+{
+	struct labeller_job *job = arg;
+	struct sweep *w = job->w;
+	const int64_t slot_bytes = w->rows_per_chunk * w->nx * w->bpv;
+	for (int64_t c = 0; c < w->n_chunks; c++) {
+		int stop;
+		pipe_wait(job->p, c + 1, 0, &stop);
+		if (stop)
+			break;
+		int64_t r0 = c * w->rows_per_chunk;
+		job->oom = sweep_rows(w, job->ring + (c % N_SLOTS) * slot_bytes, r0,
+				      r0 + chunk_rows(w, c)) != 0;
+		pipe_post(job->p, &job->p->labelled, c + 1, job->oom);
+		if (job->oom)
+			break;
 	}
+	return NULL;
 }
 
 /*
- * Read the volume slab by slab into a ring of slots while other threads
- * label the slabs already read: on two cores the labelling hides behind
- * the inflate, and only the ring, never the whole volume, is in memory.
+ * Read the volume chunk by chunk into a ring of slots while a second
+ * thread labels the chunks already read, in file order: on two cores the
+ * labelling hides behind the inflate, and only the ring, never the whole
+ * volume, is in memory. The second thread is a plain thread, not an OpenMP
+ * team, so no idle OpenMP thread spins after the sweep. With one thread
+ * allowed (--threads 1, or inside another parallel region) the same
+ * chunks are read and labelled in turn.
  */
 static enum lesion_status sweep_stream(struct sweep *w, struct lesion_voxel_reader *reader,
-				       struct lesion_error *err)
+				       unsigned char *ring, int *oom, struct lesion_error *err)
 {
 	enum lesion_status st = LESION_OK;
-#pragma omp parallel shared(st)
-#pragma omp single
-	{
-		for (int64_t s = 0; s < w->n_slabs && !st; s++) {
-			int64_t slot = s % w->n_slots;
-			int busy;
-#pragma omp atomic read
-			busy = w->busy[slot];
-			if (busy) {
-				/* the slot's last slab is still being labelled */
-#pragma omp taskwait
-			}
-			int64_t first = lesion_labeller_slab_start(w->L, s);
-			int64_t n = lesion_labeller_slab_end(w->L, s) - first;
-			st = lesion_voxel_reader_read(reader, w->ring + slot * w->slot_bytes, n, err);
-			if (st)
-				break;
-			w->busy[slot] = 1;
-#pragma omp task firstprivate(s, slot)
-			run_slab_task(w, s, slot);
+	const int64_t slot_bytes = w->rows_per_chunk * w->nx * w->bpv;
+	struct pipe p = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+	struct labeller_job job = {w, &p, ring, 0};
+	pthread_t labeller;
+	*oom = 0;
+	if (w->n_chunks < 2 || omp_in_parallel() || omp_get_max_threads() < 2 ||
+	    pthread_create(&labeller, NULL, label_chunks, &job) != 0) {
+		for (int64_t c = 0; c < w->n_chunks && !st && !*oom; c++) {
+			int64_t r0 = c * w->rows_per_chunk;
+			st = lesion_voxel_reader_read(reader, ring, chunk_rows(w, c) * w->nx, err);
+			if (!st)
+				*oom = sweep_rows(w, ring, r0, r0 + chunk_rows(w, c)) != 0;
 		}
-#pragma omp taskwait
+		return st;
 	}
+	for (int64_t c = 0; c < w->n_chunks; c++) {
+		int stop;
+		pipe_wait(&p, 0, c - N_SLOTS + 1, &stop);
+		if (stop)
+			break;
+		st = lesion_voxel_reader_read(reader, ring + (c % N_SLOTS) * slot_bytes,
+					      chunk_rows(w, c) * w->nx, err);
+		pipe_post(&p, &p.filled, c + 1, st != LESION_OK);
+		if (st)
+			break;
+	}
+	pthread_join(labeller, NULL);
+	*oom = job.oom;
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
 	return st;
 }
 
@@ -208,70 +262,60 @@ enum lesion_status lesion_sweep_label(const struct lesion_volume *vol,
 				      struct lesion_error *err)
 {
 	struct sweep w;
+	unsigned char *ring = NULL;
 	enum lesion_status st;
+	int oom = 0;
 	memset(&w, 0, sizeof(w));
 	memset(comps, 0, sizeof(*comps));
 	*stats = NULL;
+	*nan_voxels = 0;
 	lesion_threshold_init(&w.t, vol, brain, b, 0);
 	w.vol = vol;
 	w.bpv = vol->bytes_per_voxel;
-	const struct lesion_row_source src = {sweep_fill, sweep_runs, &w};
-	st = lesion_labeller_alloc(&w.L, &src, vol->geom.dim, connectivity, err);
+	w.nx = vol->geom.dim[0];
+	w.n_rows = vol->geom.dim[1] * vol->geom.dim[2];
+	/* a first guess of the runs, from which the arrays grow by doubling */
+	const int64_t guess = vol->geom.n_voxels / 64 + 1024;
+	st = lesion_row_labeller_alloc(&w.L, vol->geom.dim, connectivity, guess, err);
 	if (st)
 		return st;
-	w.n_slabs = lesion_labeller_n_slabs(w.L);
-	w.stats = calloc((size_t)w.n_slabs, sizeof(*w.stats));
-	if (!w.stats)
+	w.rows_per_chunk = CHUNK_BYTES / (w.nx * w.bpv) > 0 ? CHUNK_BYTES / (w.nx * w.bpv) : 1;
+	w.n_chunks = (w.n_rows + w.rows_per_chunk - 1) / w.rows_per_chunk;
+	w.cap_st = guess;
+	w.st = lesion_alloc_large(sizeof(*w.st) * (size_t)w.cap_st);
+	w.mask = lesion_alloc_large((size_t)(w.rows_per_chunk * w.nx));
+	if (!w.st || !w.mask)
 		goto oom;
 	if (reader) {
-		int64_t most = 0;
-		for (int64_t s = 0; s < w.n_slabs; s++) {
-			int64_t n = lesion_labeller_slab_end(w.L, s) - lesion_labeller_slab_start(w.L, s);
-			most = n > most ? n : most;
-		}
-		w.slot_bytes = most * w.bpv;
-		w.n_slots = 8;
-		w.ring = lesion_alloc_large((size_t)(w.slot_bytes * w.n_slots));
-		w.busy = calloc((size_t)w.n_slots, sizeof(*w.busy));
-		if (!w.ring || !w.busy)
+		ring = lesion_alloc_large((size_t)(w.rows_per_chunk * w.nx * w.bpv * N_SLOTS));
+		if (!ring)
 			goto oom;
-		st = sweep_stream(&w, reader, err);
+		st = sweep_stream(&w, reader, ring, &oom, err);
 	} else {
-		w.data = vol->data;
-#pragma omp parallel for schedule(dynamic, 1)
-		for (int64_t s = 0; s < w.n_slabs; s++)
-			run_slab_task(&w, s, -1);
+		const unsigned char *data = vol->data;
+		for (int64_t c = 0; c < w.n_chunks && !oom; c++) {
+			int64_t r0 = c * w.rows_per_chunk;
+			oom = sweep_rows(&w, data + r0 * w.nx * w.bpv, r0, r0 + chunk_rows(&w, c)) != 0;
+		}
 	}
-	if (!st)
-		st = lesion_labeller_finish(w.L, comps, nan_voxels, err);
-	else
-		lesion_labeller_free(w.L);
+	if (oom)
+		goto oom;
+	if (st)
+		goto out;
+	st = lesion_row_labeller_finish(w.L, comps, err);
 	w.L = NULL;
-	if (!st) {
-		/* the slabs' statistics in slab order are the runs' in file order */
-		struct lesion_run_stat *all = lesion_alloc_large(sizeof(*all) *
-								 (size_t)(comps->n_runs + 1));
-		if (!all) {
-			lesion_components_release(comps);
-			goto oom;
-		}
-		int64_t at = 0;
-		for (int64_t s = 0; s < w.n_slabs; s++) {
-			if (w.stats[s].n)
-				memcpy(all + at, w.stats[s].st, sizeof(*all) * (size_t)w.stats[s].n);
-			at += w.stats[s].n;
-		}
-		*stats = all;
-	}
+	if (st)
+		goto out;
+	*stats = w.st;
+	w.st = NULL;
+	*nan_voxels = w.n_nan;
 	goto out;
 oom:
-	lesion_labeller_free(w.L);
 	st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 out:
-	for (int64_t s = 0; w.stats && s < w.n_slabs; s++)
-		free(w.stats[s].st);
-	free(w.stats);
-	free(w.ring);
-	free(w.busy);
+	lesion_row_labeller_free(w.L);
+	free(w.st);
+	free(w.mask);
+	free(ring);
 	return st;
 }
