@@ -461,7 +461,8 @@ static enum lesion_status components_from_runset(struct runset *sp, const int64_
 		goto oom;
 	/* roots[c].run orders the sets as they were numbered, so the sort
 	 * needs nothing else to tell rank from set number */
-	qsort(roots, (size_t)n_comp, sizeof(*roots), by_size_then_first);
+	if (n_comp > 1) /* no components: roots is NULL, which qsort must not get */
+		qsort(roots, (size_t)n_comp, sizeof(*roots), by_size_then_first);
 	for (int64_t l = 0; l < n_comp; l++) {
 		rank[-lab[roots[l].run] - 1] = l + 1;
 		out->voxels[l] = roots[l].voxels;

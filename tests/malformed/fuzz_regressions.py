@@ -90,7 +90,9 @@ CASES = [
      "fuzz_measure (its empty input: a 1x1x1 uint8 image of 0): the labeller "
      "computed its row pointer from the NULL mask pointer when it reads rows "
      "through a fill source (clang UBSan: applying offset to null pointer); "
-     "a valid image, read and measured with exit 0",
+     "a valid image, read and measured with exit 0; again after the labeller "
+     "was rewritten: qsort() was given the NULL array of no components "
+     "(UBSan nonnull-attribute)",
      {"one_voxel.nii": nifti1_header(dim=(3, 1, 1, 1)) + bytes(5)},
      "one_voxel.nii", "", 0),
 ]
