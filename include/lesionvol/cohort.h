@@ -176,6 +176,9 @@ struct lesion_bids_options {
 	int n_session_labels;
 	const char *const *image_patterns;     /* fnmatch globs on file names; NULL/0: defaults */
 	int n_image_patterns;
+	const char *anatomy_pattern;           /* fnmatch glob: the quicklook's anatomy
+						  in each mask's folder (first match in
+						  name order); NULL: none */
 	const char *group_column;              /* of participants.tsv; NULL: "group" */
 	int group_column_required;             /* error when participants.tsv lacks it */
 };

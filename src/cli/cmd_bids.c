@@ -22,6 +22,9 @@ static const struct cli_option_group bids_selection = {
 		 "file names of the lesion masks (default: *_label-lesion*_mask.nii[.gz], "
 		 "*desc-*lesion*_mask.nii[.gz], *_label-L_desc-T1lesion_mask.nii.gz); "
 		 "repeatable", NULL, 0, 0, NULL, 1},
+		{"anatomy-pattern", 0, CLI_STRING, "GLOB",
+		 "with --quicklook: the scan to draw each session's lesion over, a file "
+		 "of the mask's folder (e.g. '*_FLAIR.nii.gz'; the first match by name)"},
 		{"group-column", 0, CLI_STRING, "NAME",
 		 "the column of participants.tsv holding the group", NULL, 0, 0, "group"},
 		{NULL},
@@ -122,6 +125,7 @@ static int run(const struct cli_command *cmd, struct cli_args *args)
 	bo.participant_labels = cli_strings(args, "participant-label", &bo.n_participant_labels);
 	bo.session_labels = cli_strings(args, "session-label", &bo.n_session_labels);
 	bo.image_patterns = cli_strings(args, "image-pattern", &bo.n_image_patterns);
+	bo.anatomy_pattern = cli_string(args, "anatomy-pattern");
 	bo.group_column = cli_string(args, "group-column");
 	bo.group_column_required = cli_given(args, "group-column");
 	cli_apply_threads(args);
@@ -147,6 +151,8 @@ static const struct cli_option_group *const bids_groups[] = {
 static const char *const bids_examples[] = {
 	"lesionvol bids sample_data bids_out participant --participant-label 01",
 	"lesionvol bids sample_data bids_out participant && lesionvol bids sample_data bids_out group",
+	"lesionvol bids sample_data bids_out participant --quicklook --anatomy-pattern "
+	"'*_FLAIR.nii.gz' && lesionvol bids sample_data bids_out group",
 	NULL,
 };
 
@@ -170,7 +176,11 @@ const struct cli_command cmd_bids = {
 		"--atlas LABELS at the participant level stores each session's lesion "
 		"load per atlas region; the group level (which never reads the atlas) "
 		"then writes regions.tsv, as 'lesionvol cohort --atlas' does "
-		"(--all-regions there: every region).",
+		"(--all-regions there: every region).\n"
+		"--quicklook at the participant level draws sub-<label>/"
+		"sub-<label>_quicklook.png, as 'lesionvol cohort --quicklook' does, over "
+		"the file of the last session's mask folder that --anatomy-pattern "
+		"matches (else over the mask); the group level's report.html embeds it.",
 	.min_args = 3,
 	.max_args = 3,
 	.groups = bids_groups,

@@ -124,6 +124,33 @@ static void find_masks(const char *root, const char *rel,
 	free(dir);
 }
 
+/* The first file (name order) of @mask's folder matching @pattern, other
+ * than the mask itself: the anatomy of a quicklook; NULL when none. */
+static char *find_anatomy(const char *mask, const char *pattern)
+{
+	char *dir = lesion_strdup(mask), *found = NULL;
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	int n = 0;
+	if (!slash) {
+		free(dir);
+		return NULL;
+	}
+	*slash = '\0';
+	char **names = list_dir(dir, NULL, &n);
+	for (int i = 0; names && i < n && !found; i++) {
+		if (fnmatch(pattern, names[i], 0) != 0 || strcmp(names[i], slash + 1) == 0)
+			continue;
+		char *f = lesion_path_join(dir, names[i]);
+		if (f && !is_dir(f))
+			found = f;
+		else
+			free(f);
+	}
+	free_list(names, n);
+	free(dir);
+	return found;
+}
+
 /* Days per session from sub-<label>/sub-<label>_sessions.tsv, if any. */
 static double session_days(const struct lesion_tsv *t, const char *session)
 {
@@ -282,6 +309,8 @@ static enum lesion_status add_participant(const char *root, const char *name,
 		tp->extra = calloc((size_t)plan->n_extra + 1, sizeof(char *));
 		if (!tp->session || !tp->image || !tp->image_path || !tp->extra)
 			goto oom;
+		if (opt->anatomy_pattern)
+			tp->anatomy_path = find_anatomy(tp->image_path, opt->anatomy_pattern);
 		for (int e = 0; row >= 0 && e < plan->n_extra; e++)
 			tp->extra[e] = na_dup(pt->t.cells[row][pt->extra_cols[e]]);
 	}

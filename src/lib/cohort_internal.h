@@ -116,8 +116,9 @@ enum lesion_status lesion_cohort_quicklook_draw(const struct lesion_cohort_parti
 /*
  * lesion_cohort_quicklook_record() - draw @png_path with
  * lesion_cohort_quicklook_draw() and record it in the participant's
- * document @d as "quicklook": {key (@qkey), background, file (its name, or
- * null when it could not be drawn; the reason then joins @d's warnings)}.
+ * document @d as "quicklook": {key (@qkey; null when writing failed, so a
+ * rerun retries), background, file (its name, or null when it could not be
+ * drawn; the reason then joins @d's warnings)}.
  */
 void lesion_cohort_quicklook_record(const struct lesion_cohort_participant *p,
 				    const struct lesion_series *s, int64_t volume_index,

@@ -66,10 +66,14 @@ void lesion_cohort_quicklook_record(const struct lesion_cohort_participant *p,
 	struct lesion_error qe = {0};
 	const struct lesion_cohort_timepoint *last = &p->timepoints[s->order[s->n_timepoints - 1]];
 	cJSON *rec = cJSON_CreateObject();
-	cJSON_AddStringToObject(rec, "key", qkey);
+	enum lesion_status st = lesion_cohort_quicklook_draw(p, s, volume_index, png_path, &qe);
+	/* a picture the inputs do not allow is up to date as "none"; one that
+	 * failed to be written (disk full...) gets no key, so a rerun retries */
+	lesion_json_add_string(rec, "key", st == LESION_OK || st == LESION_ERR_INPUT
+			       ? qkey : NULL);
 	lesion_json_add_string(rec, "background", last->anatomy_path ? last->anatomy_path
 			       : last->image_path);
-	if (lesion_cohort_quicklook_draw(p, s, volume_index, png_path, &qe)) {
+	if (st) {
 		cJSON_AddNullToObject(rec, "file");
 		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(d, "warnings"),
 				     cJSON_CreateString(qe.message));

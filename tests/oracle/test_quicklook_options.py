@@ -354,20 +354,36 @@ class CohortQuicklook(unittest.TestCase):
             os.makedirs(d)
             save(m.astype(np.uint8), os.path.join(d, "sub-07_ses-%s_label-lesion_mask.nii.gz"
                                                   % ses))
+            # each session's FLAIR; the last session's is the background
+            save(self.anat + (40 if ses == "1" else 0), os.path.join(d, "sub-07_ses-%s_FLAIR"
+                                                                     ".nii.gz" % ses))
         with open(os.path.join(bids, "dataset_description.json"), "w") as f:
             json.dump({"Name": "t", "BIDSVersion": "1.8.0"}, f)
         out = os.path.join(TMP, "bids_out")
-        rc, _, err = lvtest.run(["bids", bids, out, "participant", "--quicklook", "-q"])
+        rc, _, err = lvtest.run(["bids", bids, out, "participant", "--quicklook",
+                                 "--anatomy-pattern", "*_FLAIR.nii.gz", "-q"])
         self.assertEqual(rc, 0, err)
         png = os.path.join(out, "sub-07", "sub-07_quicklook.png")
-        self.assertTrue(os.path.exists(png))
+        cmap = np.zeros(SHAPE, np.uint8)
+        cmap[self.a & ~self.c] = 1
+        cmap[self.a & self.c] = 2
+        cmap[self.c & ~self.a] = 3
+        ref = save(cmap, "bids_expected_change.nii.gz")
+        _, ref_png = self.reference(os.path.join(bids, "sub-07", "ses-2", "anat",
+                                                 "sub-07_ses-2_FLAIR.nii.gz"), ref)
+        np.testing.assert_array_equal(png_rgb(png), png_rgb(ref_png))
         rc, _, err = lvtest.run(["bids", bids, out, "group", "-q"])
         self.assertEqual(rc, 0, err)
         self.assertEqual(report_images(self, out), {"sub-07": ["sub-07_quicklook.png"]})
         before = stamp(png)
-        rc, _, err = lvtest.run(["bids", bids, out, "participant", "--quicklook", "-q"])
+        rc, _, err = lvtest.run(["bids", bids, out, "participant", "--quicklook",
+                                 "--anatomy-pattern", "*_FLAIR.nii.gz", "-q"])
         self.assertEqual(rc, 0, err)
         self.assertEqual(stamp(png), before, "an up-to-date picture is not redrawn")
+        # another background is another picture
+        rc, _, err = lvtest.run(["bids", bids, out, "participant", "--quicklook", "-q"])
+        self.assertEqual(rc, 0, err)
+        self.assertNotEqual(stamp(png), before)
 
 
 if __name__ == "__main__":
