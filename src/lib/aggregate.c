@@ -149,6 +149,10 @@ enum lesion_status lesion_aggregate_load(const struct lesion_cohort_plan *plan,
 	a->errors = calloc((size_t)a->n + 1, sizeof(char *));
 	if (!a->docs || !a->errors)
 		goto oom;
+	/* reading and parsing a result per participant is the serial part of
+	 * a cohort run that grows with the cohort; each lands in its own slot */
+	int failed = 0;
+#pragma omp parallel for schedule(dynamic, 16) reduction(|:failed) if (a->n > 64)
 	for (int i = 0; i < a->n; i++) {
 		const struct lesion_cohort_participant *p = &plan->participants[i];
 		struct lesion_buf why = {0};
@@ -160,7 +164,7 @@ enum lesion_status lesion_aggregate_load(const struct lesion_cohort_plan *plan,
 			   outcomes[i].status != LESION_ERR_INPUT) {
 			lesion_buf_puts(&why, outcomes[i].message);
 		} else if (!(path = lesion_cohort_participant_json_path(out_dir, p->label))) {
-			goto oom;
+			why.failed = 1;
 		} else if (lesion_read_text_file(path, &text, &size, NULL) != LESION_OK) {
 			lesion_buf_printf(&why, "no result: '%s' does not exist (the participant "
 					  "level has not run for '%s' or did not finish)", path,
@@ -177,10 +181,11 @@ enum lesion_status lesion_aggregate_load(const struct lesion_cohort_plan *plan,
 		}
 		free(path);
 		free(text);
-		if (why.failed)
-			goto oom;
+		failed |= why.failed;
 		a->errors[i] = why.data;
 	}
+	if (failed)
+		goto oom;
 	if (check_parameters(a))
 		goto oom;
 	return LESION_OK;

@@ -460,8 +460,9 @@ static enum lesion_status components_from_runset(struct runset *sp, const int64_
 	if (!out->voxels || !out->first_voxel || !rank)
 		goto oom;
 	/* roots[c].run orders the sets as they were numbered, so the sort
-	 * needs nothing else to tell rank from set number */
-	if (n_comp > 1) /* no components: roots is NULL, which qsort must not get */
+	 * needs nothing else to tell rank from set number; no sets, no
+	 * array (qsort must not be given NULL) */
+	if (n_comp > 1)
 		qsort(roots, (size_t)n_comp, sizeof(*roots), by_size_then_first);
 	for (int64_t l = 0; l < n_comp; l++) {
 		rank[-lab[roots[l].run] - 1] = l + 1;

@@ -275,6 +275,12 @@ static void test_components__random_masks_match_flood_fill(void **state)
 	const int64_t big[3] = {40, 37, 33};
 	check_against_flood(big, 30);
 	check_against_flood(big, 60);
+	/* rows of whole 64-voxel blocks plus a padded partial one, and rows of
+	 * whole blocks only, dense enough that runs reach the row's end */
+	const int64_t wide[3] = {70, 9, 8};
+	check_against_flood(wide, 50);
+	const int64_t blocks[3] = {128, 6, 5};
+	check_against_flood(blocks, 85);
 }
 
 static void test_components__fill_holes_fills_enclosed_cavity_only(void **state)
