@@ -49,13 +49,7 @@ static cJSON *timepoint_regions(const struct lesion_series *s,
 			continue;
 		const struct lesion_region *g = &atlas->regions[r];
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "label", (double)g->label);
-		cJSON_AddStringToObject(o, "name", g->name);
-		cJSON_AddNumberToObject(o, "region_voxels", (double)g->voxels);
-		cli_json_add_number(o, "region_volume_mm3", g->volume_mm3);
-		cJSON_AddNumberToObject(o, "lesion_voxels", (double)loads[r].lesion_voxels);
-		cli_json_add_number(o, "lesion_volume_mm3", loads[r].lesion_volume_mm3);
-		cli_json_add_number(o, "lesion_fraction", loads[r].fraction);
+		cli_region_row_add(o, g, &loads[r]);
 		cJSON_AddItemToArray(rows, o);
 	}
 	return rows;

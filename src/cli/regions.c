@@ -46,6 +46,18 @@ int cli_atlas_from_args(const struct cli_args *args, struct lesion_atlas **atlas
 	return 0;
 }
 
+void cli_region_row_add(cJSON *o, const struct lesion_region *g,
+			const struct lesion_region_load *load)
+{
+	cJSON_AddNumberToObject(o, "label", (double)g->label);
+	cJSON_AddStringToObject(o, "name", g->name);
+	cJSON_AddNumberToObject(o, "region_voxels", (double)g->voxels);
+	cli_json_add_number(o, "region_volume_mm3", g->volume_mm3);
+	cJSON_AddNumberToObject(o, "lesion_voxels", (double)load->lesion_voxels);
+	cli_json_add_number(o, "lesion_volume_mm3", load->lesion_volume_mm3);
+	cli_json_add_number(o, "lesion_fraction", load->fraction);
+}
+
 cJSON *cli_regions_json(const struct lesion_atlas *atlas, const struct lesion_volume *image,
 			const uint8_t *mask, int all, int with_image, double *outside_mm3,
 			struct lesion_error *err)
@@ -68,13 +80,7 @@ cJSON *cli_regions_json(const struct lesion_atlas *atlas, const struct lesion_vo
 		cJSON *o = cJSON_CreateObject();
 		if (with_image)
 			cJSON_AddStringToObject(o, "image", image->path);
-		cJSON_AddNumberToObject(o, "label", (double)g->label);
-		cJSON_AddStringToObject(o, "name", g->name);
-		cJSON_AddNumberToObject(o, "region_voxels", (double)g->voxels);
-		cli_json_add_number(o, "region_volume_mm3", g->volume_mm3);
-		cJSON_AddNumberToObject(o, "lesion_voxels", (double)loads[r].lesion_voxels);
-		cli_json_add_number(o, "lesion_volume_mm3", loads[r].lesion_volume_mm3);
-		cli_json_add_number(o, "lesion_fraction", loads[r].fraction);
+		cli_region_row_add(o, g, &loads[r]);
 		cJSON_AddItemToArray(rows, o);
 	}
 	if (outside_mm3)

@@ -27,6 +27,14 @@ extern const struct cli_option_group cli_group_atlas;
 int cli_atlas_from_args(const struct cli_args *args, struct lesion_atlas **atlas);
 
 /*
+ * cli_region_row_add() - add one region's row fields to @o: label, name,
+ * region_voxels, region_volume_mm3, lesion_voxels, lesion_volume_mm3,
+ * lesion_fraction (the load @load of region @g).
+ */
+void cli_region_row_add(cJSON *o, const struct lesion_region *g,
+			const struct lesion_region_load *load);
+
+/*
  * cli_regions_json() - the lesion load of @image's lesion @mask in every
  * region of @atlas as an array of rows (label, name, region_voxels,
  * region_volume_mm3, lesion_voxels, lesion_volume_mm3, lesion_fraction),

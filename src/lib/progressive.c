@@ -120,6 +120,17 @@ static int64_t refill(struct lesion_voxel_reader *r)
 	return got;
 }
 
+/* Start inflating the next gzip member, which begins at zs->next_in. */
+static void next_member(struct inflate_state *zs)
+{
+	unsigned char *next = zs->next_in;
+	uint32_t left = zs->avail_in;
+	isal_inflate_reset(zs);
+	zs->crc_flag = ISAL_GZIP;
+	zs->next_in = next;
+	zs->avail_in = left;
+}
+
 /*
  * Inflate the next @n bytes of the volume into @out with ISA-L, following
  * concatenated gzip members; the number of bytes produced, short when the
@@ -159,12 +170,7 @@ static int64_t inflate_some(struct lesion_voxel_reader *r, unsigned char *out, i
 				break;
 			if (zs->next_in[0] != 0x1f)
 				break;
-			unsigned char *next = zs->next_in;
-			uint32_t left = zs->avail_in;
-			isal_inflate_reset(zs);
-			zs->crc_flag = ISAL_GZIP;
-			zs->next_in = next;
-			zs->avail_in = left;
+			next_member(zs);
 		} else if (made == 0 && zs->avail_in == in_before) {
 			break; /* no progress: never loop on odd input */
 		}
@@ -188,12 +194,7 @@ static int stream_ends_well(struct lesion_voxel_reader *r)
 				return 1;
 			if (zs->next_in[0] != 0x1f)
 				return 1; /* trailing bytes, ignored as zlib's path does */
-			unsigned char *next = zs->next_in;
-			uint32_t left = zs->avail_in;
-			isal_inflate_reset(zs);
-			zs->crc_flag = ISAL_GZIP;
-			zs->next_in = next;
-			zs->avail_in = left;
+			next_member(zs);
 		}
 		if (zs->avail_in == 0 && refill(r) <= 0)
 			return 0;
