@@ -99,7 +99,7 @@ struct lesion_manifest {
 /*
  * lesion_manifest_parse() - a manifest from @text (@name for messages),
  * relative paths resolved against @base_dir. LESION_ERR_INPUT with the line
- * number for: a missing required column, an empty participant_id, session
+ * number for: no row under the header, a missing required column, an empty participant_id, session
  * or image, a days value that is not a finite number, a duplicate
  * (participant, session) pair (both lines named; "sub-01" and "01" are the
  * same participant, "ses-1" and "1" the same session), a participant given

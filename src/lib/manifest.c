@@ -161,6 +161,13 @@ enum lesion_status lesion_manifest_parse(const char *text, size_t size,
 			goto oom;
 		}
 	}
+	if (t.n_rows == 0) {
+		/* a header alone would give empty tables that look like a result */
+		free(extra_col);
+		st = lesion_error_set(err, LESION_ERR_INPUT,
+				      "'%s' lists no scans: it has a header row and nothing else", name);
+		goto out;
+	}
 	for (int r = 0; r < t.n_rows; r++) {
 		char **cell = t.cells[r];
 		struct lesion_manifest_row *w = &out->rows[r];

@@ -150,6 +150,9 @@ class CohortErrors(unittest.TestCase):
                  "line 2: days '3 days' is not a number")
         self.bad("fields.tsv", "participant_id,session,image\n01,1,a.nii\n",
                  "line 1: missing required column 'participant_id'")
+        self.bad("header.tsv", "participant_id\tsession\timage\tgroup\n\n",
+                 "'%s' lists no scans: it has a header row and nothing else"
+                 % os.path.join(self.root, "header.tsv"))
         self.bad("utf16.tsv", "participant_id\tsession\timage\n".encode("utf-16"), "UTF-16")
         rc, _, err = lv.run(["cohort", os.path.join(self.root, "nope.tsv"), "-o",
                              os.path.join(self.root, "o")])
