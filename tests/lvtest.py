@@ -271,3 +271,14 @@ def label_at(comps, ijk):
     """Labels (as renumbered by components()) at voxel indices @ijk (n x 3)."""
     p = np.asarray(ijk, dtype=np.int64) - comps["box_lo"]
     return comps["box_labels"][tuple(p.T)]
+
+
+def mricron_names(path):
+    """{label: name} of an MRIcron label list (.nii.txt: "index name ..." lines)."""
+    names = {}
+    with open(path) as f:
+        for line in f:
+            fields = line.split()
+            if fields:
+                names[int(fields[0])] = fields[1]
+    return names

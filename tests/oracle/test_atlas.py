@@ -62,16 +62,6 @@ def expected(lesion_path, atlas_path, names, all_regions):
     return summary, rows
 
 
-def mricron_names(path):
-    names = {}
-    with open(path) as f:
-        for line in f:
-            fields = line.split()
-            if fields:
-                names[int(fields[0])] = fields[1]
-    return names
-
-
 class Atlas(unittest.TestCase):
     def regions(self, image, atlas, *opts):
         rc, out, err = lvtest.run(["regions", image, "--atlas", atlas, "--format", "json",
@@ -103,7 +93,7 @@ class Atlas(unittest.TestCase):
     def test_lesymap_masks_in_aal_with_mricron_names(self):
         aal = template("aal.nii.gz")
         names_path = template("aal.nii.txt")
-        names = mricron_names(names_path)
+        names = lvtest.mricron_names(names_path)
         self.assertEqual(len(names), 116)
         root = lvtest.realdata("lesymap/inst/extdata/lesions")
         for s in ("001", "004", "011"):
@@ -140,7 +130,7 @@ class Atlas(unittest.TestCase):
                                    names_path, "--format", "json", "--quiet"])
         self.assertEqual(rc, 0, err)
         got = json.loads(out)
-        summary, rows = expected(image, aal, mricron_names(names_path), False)
+        summary, rows = expected(image, aal, lvtest.mricron_names(names_path), False)
         self.assertEqual(got["outside_atlas_mm3"], summary["outside_atlas_mm3"])
         self.assertEqual(len(got["regions"]), len(rows))
         for g, w in zip(got["regions"], rows):

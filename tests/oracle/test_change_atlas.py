@@ -38,22 +38,12 @@ def template(name):
     return path
 
 
-def mricron_names(path):
-    names = {}
-    with open(path) as f:
-        for line in f:
-            fields = line.split()
-            if fields:
-                names[int(fields[0])] = fields[1]
-    return names
-
-
 class ChangeAtlas(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.aal = template("aal.nii.gz")
         cls.names_path = template("aal.nii.txt")
-        cls.names = mricron_names(cls.names_path)
+        cls.names = lvtest.mricron_names(cls.names_path)
         src = os.path.join(lvtest.realdata("lesymap/inst/extdata/lesions"),
                            "Subject_004.nii.gz")
         img = nib.load(src)
