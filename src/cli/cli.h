@@ -105,6 +105,10 @@ void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_set_command_name(const char *name);
 
+/* cli_same_file() - 1 when @a and @b name one file: the same text, or the
+ * same device and inode; 0 when either is NULL. */
+int cli_same_file(const char *a, const char *b);
+
 /*
  * cli_refuse_overwrite() - exit code 2 (usage error printed) when the file of
  * an output option in @outputs (NULL-terminated long names) is an input: a

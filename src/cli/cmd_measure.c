@@ -6,7 +6,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "lesionvol/segment.h"
 #include "lesionvol/volume.h"
@@ -18,16 +17,6 @@ static const char *const table_columns_soft[] = {
 	"label", "voxels", "volume_mm3", "soft_mm3", "centroid_vox", "centroid_mm",
 	"bbox_min", "bbox_max", "mean", "max", NULL};
 
-static int same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	if (!a || !b)
-		return 0;
-	if (strcmp(a, b) == 0)
-		return 1;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
-}
 
 /* Outputs must not overwrite an input or each other. */
 static int check_outputs(const struct cli_command *cmd, const char *const *outs,
@@ -38,11 +27,11 @@ static int check_outputs(const struct cli_command *cmd, const char *const *outs,
 		if (!outs[o])
 			continue;
 		for (int i = 0; i < n_in; i++)
-			if (same_file(outs[o], ins[i]))
+			if (cli_same_file(outs[o], ins[i]))
 				return cli_usage_error(cmd, "refusing to overwrite the input '%s' "
 						       "with %s", ins[i], names[o]);
 		for (int p = 0; p < o; p++)
-			if (same_file(outs[o], outs[p]))
+			if (cli_same_file(outs[o], outs[p]))
 				return cli_usage_error(cmd, "%s and %s both name '%s'",
 						       names[p], names[o], outs[o]);
 	}

@@ -475,8 +475,7 @@ void cli_print_markdown(FILE *f, const struct cli_command *cmd)
 	fputc('\n', f);
 }
 
-/* Two names of one file: the same text, or the same device and inode. */
-static int same_file(const char *a, const char *b)
+int cli_same_file(const char *a, const char *b)
 {
 	struct stat sa, sb;
 	if (!a || !b)
@@ -502,7 +501,7 @@ int cli_refuse_overwrite(const struct cli_args *args, const char *const *outputs
 		if (!out || strcmp(out, "-") == 0)
 			continue;
 		for (int i = 0; i < args->n_positional; i++)
-			if (same_file(out, args->positional[i]))
+			if (cli_same_file(out, args->positional[i]))
 				return cli_usage_error(args->cmd, "refusing to overwrite the input "
 						       "'%s' with --%s", args->positional[i], outputs[k]);
 		for (int v = 0; v < args->n_values; v++) {
@@ -511,7 +510,7 @@ int cli_refuse_overwrite(const struct cli_args *args, const char *const *outputs
 			    strcmp(val->opt->name, outputs[k]) == 0)
 				continue;
 			for (int c = 0; c < val->count; c++) {
-				if (!same_file(out, val->values[c]))
+				if (!cli_same_file(out, val->values[c]))
 					continue;
 				if (is_output_option(val->opt->name, outputs))
 					return cli_usage_error(args->cmd, "--%s and --%s both name '%s'",
