@@ -2,6 +2,7 @@
  * results (one case, or the means of many) as cJSON. */
 #include "cli.h"
 #include "evaluation.h"
+#include "lesionvol/cohort.h"
 
 #include <errno.h>
 #include <math.h>
@@ -173,29 +174,6 @@ int eval_print_pairs(FILE *f, enum cli_format fmt, const struct eval_case *cases
 	return failed;
 }
 
-/* Split @line at tabs in place; returns the number of fields (<= max). */
-static int split_tabs(char *line, char **out, int max)
-{
-	int n = 0;
-	char *p = line;
-	while (n < max) {
-		out[n++] = p;
-		char *tab = strchr(p, '\t');
-		if (!tab)
-			break;
-		*tab = '\0';
-		p = tab + 1;
-	}
-	return n;
-}
-
-static void chomp(char *s)
-{
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-}
-
 static char *resolve(const char *dir, const char *p)
 {
 	if (p[0] == '/' || !dir[0])
@@ -207,34 +185,25 @@ static char *resolve(const char *dir, const char *p)
 	return s;
 }
 
-static char *dup_or_empty(const char *s)
-{
-	return strdup(s ? s : "");
-}
-
-enum { MAX_COLUMNS = 256 };
-
-/* One data row into @c; returns 0, or -1 when out of memory. */
-static int parse_row(char *line, long lineno, const char *dir, const int col[3],
+/* Row @r of @t into @c; returns 0, or -1 when out of memory. */
+static int parse_row(const struct lesion_tsv *t, int r, const char *dir, const int col[3],
 		     struct eval_case *c)
 {
-	char *cell[MAX_COLUMNS];
-	int n = split_tabs(line, cell, MAX_COLUMNS);
-	const char *seg = col[0] < n ? cell[col[0]] : "";
-	const char *ref = col[1] < n ? cell[col[1]] : "";
-	const char *id = col[2] >= 0 && col[2] < n && cell[col[2]][0] ? cell[col[2]] : seg;
+	const char *seg = t->cells[r][col[0]];
+	const char *ref = t->cells[r][col[1]];
+	const char *id = col[2] >= 0 && t->cells[r][col[2]][0] ? t->cells[r][col[2]] : seg;
 	memset(c, 0, sizeof(*c));
-	c->line = lineno;
-	c->case_id = dup_or_empty(id);
-	c->segmentation = dup_or_empty(seg);
-	c->reference = dup_or_empty(ref);
+	c->line = t->lines[r];
+	c->case_id = strdup(id);
+	c->segmentation = strdup(seg);
+	c->reference = strdup(ref);
 	c->seg_path = resolve(dir, seg);
 	c->ref_path = resolve(dir, ref);
 	if (!c->case_id || !c->segmentation || !c->reference || !c->seg_path || !c->ref_path)
 		return -1;
 	if (!seg[0] || !ref[0]) {
 		c->status = LESION_ERR_INPUT;
-		snprintf(c->message, sizeof(c->message), "line %ld: no %s", lineno,
+		snprintf(c->message, sizeof(c->message), "line %ld: no %s", c->line,
 			 seg[0] ? "reference" : "segmentation");
 	}
 	return 0;
@@ -243,78 +212,46 @@ static int parse_row(char *line, long lineno, const char *dir, const int col[3],
 enum lesion_status eval_pairs_read(const char *path, struct eval_case **cases,
 				   int *n_cases, struct lesion_error *err)
 {
-	enum lesion_status st = LESION_OK;
-	char *line = NULL, *dir = NULL;
-	size_t cap = 0;
-	long lineno = 0;
-	int n = 0, alloc = 0, col[3] = {-1, -1, -1};
+	struct lesion_tsv t;
 	struct eval_case *list = NULL;
-
+	char *dir = NULL;
+	int n = 0;
 	*cases = NULL;
 	*n_cases = 0;
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return lesion_error_set(err, LESION_ERR_INPUT, "unable to read '%s': %s",
-					path, strerror(errno));
-	dir = strdup(path);
-	if (!dir) {
-		st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+	enum lesion_status st = lesion_tsv_read(path, &t, err);
+	if (st)
+		return st;
+	const int col[3] = {lesion_tsv_column(&t, "segmentation"),
+			    lesion_tsv_column(&t, "reference"), lesion_tsv_column(&t, "case_id")};
+	if (col[0] < 0 || col[1] < 0) {
+		st = lesion_error_set(err, LESION_ERR_INPUT,
+				      "'%s': the header row must name the columns "
+				      "'segmentation' and 'reference' (tab-separated)", path);
 		goto out;
 	}
+	if (t.n_rows == 0) {
+		st = lesion_error_set(err, LESION_ERR_INPUT, "'%s' lists no pairs", path);
+		goto out;
+	}
+	dir = strdup(path);
+	list = calloc((size_t)t.n_rows, sizeof(*list));
+	if (!dir || !list)
+		goto oom;
 	char *slash = strrchr(dir, '/');
 	if (slash)
 		slash[slash == dir ? 1 : 0] = '\0';
 	else
 		dir[0] = '\0';
-	while (getline(&line, &cap, f) >= 0) {
-		lineno++;
-		chomp(line);
-		if (!line[strspn(line, " \t")])
-			continue;
-		if (col[0] < 0) {
-			char *cell[MAX_COLUMNS];
-			/* spreadsheets save UTF-8 with a byte-order mark */
-			char *text = strncmp(line, "\xef\xbb\xbf", 3) == 0 ? line + 3 : line;
-			int nc = split_tabs(text, cell, MAX_COLUMNS);
-			static const char *const names[3] = {"segmentation", "reference", "case_id"};
-			for (int i = 0; i < nc; i++)
-				for (int k = 0; k < 3; k++)
-					if (strcmp(cell[i], names[k]) == 0 && col[k] < 0)
-						col[k] = i;
-			if (col[0] < 0 || col[1] < 0) {
-				st = lesion_error_set(err, LESION_ERR_INPUT,
-						      "'%s': the header row must name the columns "
-						      "'segmentation' and 'reference' (tab-separated)",
-						      path);
-				goto out;
-			}
-			continue;
-		}
-		if (n == alloc) {
-			alloc = alloc ? 2 * alloc : 16;
-			struct eval_case *more = realloc(list, (size_t)alloc * sizeof(*list));
-			if (!more) {
-				st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
-				goto out;
-			}
-			list = more;
-		}
-		if (parse_row(line, lineno, dir, col, &list[n++])) {
-			st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
-			goto out;
-		}
+	for (int r = 0; r < t.n_rows; r++) {
+		n++;
+		if (parse_row(&t, r, dir, col, &list[r]))
+			goto oom;
 	}
-	if (ferror(f)) {
-		st = lesion_error_set(err, LESION_ERR_INPUT, "unable to read '%s': %s", path,
-				      strerror(errno));
-	} else if (col[0] < 0) {
-		st = lesion_error_set(err, LESION_ERR_INPUT, "'%s' is empty", path);
-	} else if (n == 0) {
-		st = lesion_error_set(err, LESION_ERR_INPUT, "'%s' lists no pairs", path);
-	}
+	goto out;
+oom:
+	st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 out:
-	fclose(f);
-	free(line);
+	lesion_tsv_release(&t);
 	free(dir);
 	if (st) {
 		eval_pairs_free(list, n);

@@ -28,7 +28,9 @@ struct eval_case {
 /*
  * eval_pairs_read() - the cases of a TSV manifest with a header row naming
  * the columns "segmentation" and "reference" (and optionally "case_id"; any
- * other column is ignored). Paths are relative to the manifest's folder
+ * other column is ignored), read by lesion_tsv_read() like a cohort
+ * manifest (byte-order mark, CRLF, a row with the wrong number of fields is
+ * an error naming its line). Paths are relative to the manifest's folder
  * unless absolute. A row with an empty segmentation or reference becomes a
  * case with status LESION_ERR_INPUT and a message. Returns LESION_OK, or
  * LESION_ERR_INPUT (unreadable file, missing column, no rows) with @err set.
