@@ -5,7 +5,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,67 +15,19 @@
 
 #define MAX_QUICKLOOK_BYTES (8 << 20)
 
-void lesion_rbuf_puts(struct lesion_rbuf *b, const char *s)
-{
-	size_t n = strlen(s);
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *d = realloc(b->data, cap);
-		if (!d) {
-			b->failed = 1;
-			return;
-		}
-		b->data = d;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, s, n + 1);
-	b->len += n;
-}
-
-void lesion_rbuf_printf(struct lesion_rbuf *b, const char *fmt, ...)
-{
-	char small[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->failed = 1;
-		return;
-	}
-	if ((size_t)n < sizeof(small)) {
-		lesion_rbuf_puts(b, small);
-		return;
-	}
-	char *big = malloc((size_t)n + 1);
-	if (!big) {
-		b->failed = 1;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	lesion_rbuf_puts(b, big);
-	free(big);
-}
-
-void lesion_rbuf_escaped(struct lesion_rbuf *b, const char *s)
+void lesion_buf_escaped(struct lesion_buf *b, const char *s)
 {
 	char one[2] = {0, 0};
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '&': lesion_rbuf_puts(b, "&amp;"); break;
-		case '<': lesion_rbuf_puts(b, "&lt;"); break;
-		case '>': lesion_rbuf_puts(b, "&gt;"); break;
-		case '"': lesion_rbuf_puts(b, "&quot;"); break;
+		case '&': lesion_buf_puts(b, "&amp;"); break;
+		case '<': lesion_buf_puts(b, "&lt;"); break;
+		case '>': lesion_buf_puts(b, "&gt;"); break;
+		case '"': lesion_buf_puts(b, "&quot;"); break;
 		default:
 			/* control characters are not allowed in XML */
 			one[0] = (unsigned char)*s < 0x20 && *s != '\t' ? ' ' : *s;
-			lesion_rbuf_puts(b, one);
+			lesion_buf_puts(b, one);
 		}
 	}
 }
@@ -208,7 +159,7 @@ static void report_data_release(struct report_data *d)
 	free(d->groups);
 }
 
-static void base64(struct lesion_rbuf *b, const unsigned char *p, size_t n)
+static void base64(struct lesion_buf *b, const unsigned char *p, size_t n)
 {
 	static const char abc[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -220,12 +171,12 @@ static void base64(struct lesion_rbuf *b, const unsigned char *p, size_t n)
 		q[1] = abc[v >> 12 & 63];
 		q[2] = i + 1 < n ? abc[v >> 6 & 63] : '=';
 		q[3] = i + 2 < n ? abc[v & 63] : '=';
-		lesion_rbuf_puts(b, q);
+		lesion_buf_puts(b, q);
 	}
 }
 
 /* <img> of every OUT_DIR/sub-<label>/sub-<label>*_quicklook.png, by name */
-static void quicklooks(struct lesion_rbuf *b, const char *out_dir, const char *id)
+static void quicklooks(struct lesion_buf *b, const char *out_dir, const char *id)
 {
 	const char *label = strncmp(id, "sub-", 4) == 0 ? id + 4 : id;
 	if (!*label)
@@ -274,13 +225,13 @@ static void quicklooks(struct lesion_rbuf *b, const char *out_dir, const char *i
 		if (f)
 			fclose(f);
 		if (size > 8 && size < MAX_QUICKLOOK_BYTES && memcmp(png, "\x89PNG", 4) == 0) {
-			lesion_rbuf_puts(b, "<img class=\"ql\" alt=\"");
-			lesion_rbuf_escaped(b, names[i]->d_name);
-			lesion_rbuf_puts(b, "\" title=\"");
-			lesion_rbuf_escaped(b, names[i]->d_name);
-			lesion_rbuf_puts(b, "\" src=\"data:image/png;base64,");
+			lesion_buf_puts(b, "<img class=\"ql\" alt=\"");
+			lesion_buf_escaped(b, names[i]->d_name);
+			lesion_buf_puts(b, "\" title=\"");
+			lesion_buf_escaped(b, names[i]->d_name);
+			lesion_buf_puts(b, "\" src=\"data:image/png;base64,");
 			base64(b, png, size);
-			lesion_rbuf_puts(b, "\"/>");
+			lesion_buf_puts(b, "\"/>");
 		}
 		free(png);
 		free(names[i]);
@@ -288,12 +239,12 @@ static void quicklooks(struct lesion_rbuf *b, const char *out_dir, const char *i
 	free(names);
 }
 
-static void number_text(struct lesion_rbuf *b, double v, const char *fmt)
+static void number_text(struct lesion_buf *b, double v, const char *fmt)
 {
 	if (isfinite(v))
-		lesion_rbuf_printf(b, fmt, v);
+		lesion_buf_printf(b, fmt, v);
 	else
-		lesion_rbuf_puts(b, "n/a");
+		lesion_buf_puts(b, "n/a");
 }
 
 static const char style[] =
@@ -313,7 +264,7 @@ enum lesion_status lesion_report_write(const char *out_dir, struct lesion_error 
 	char path[4096];
 	struct lesion_rtable tp, ch, cmp;
 	struct report_data d;
-	struct lesion_rbuf b = {0};
+	struct lesion_buf b = {0};
 	enum lesion_status st = LESION_OK;
 	memset(&d, 0, sizeof(d));
 	memset(&ch, 0, sizeof(ch));
@@ -333,69 +284,69 @@ enum lesion_status lesion_report_write(const char *out_dir, struct lesion_error 
 	int n_failed = 0;
 	for (int i = 0; i < d.n_parts; i++)
 		n_failed += !d.parts[i].ok;
-	lesion_rbuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+	lesion_buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
 		      "<title>lesionvol cohort report</title>\n<style>");
-	lesion_rbuf_puts(&b, style);
-	lesion_rbuf_puts(&b, "</style>\n</head>\n<body>\n<h1>Lesion volume: cohort report</h1>\n");
-	lesion_rbuf_printf(&b, "<p class=\"meta\">%d participants (%d failed), %d sessions, %d group%s; "
+	lesion_buf_puts(&b, style);
+	lesion_buf_puts(&b, "</style>\n</head>\n<body>\n<h1>Lesion volume: cohort report</h1>\n");
+	lesion_buf_printf(&b, "<p class=\"meta\">%d participants (%d failed), %d sessions, %d group%s; "
 		    "made by lesionvol %s from timepoints.tsv%s%s.</p>\n", d.n_parts, n_failed,
 		    d.n_sessions, d.n_groups, d.n_groups == 1 ? "" : "s", lesion_version(),
 		    have_changes ? ", changes.tsv" : "", have_comparison ? ", comparison.tsv" : "");
-	lesion_rbuf_puts(&b, "<h2>Lesion volume over time</h2>\n");
+	lesion_buf_puts(&b, "<h2>Lesion volume over time</h2>\n");
 	lesion_report_plot_trajectories(&b, &d);
-	lesion_rbuf_puts(&b, "<h2>Percent change from baseline</h2>\n");
+	lesion_buf_puts(&b, "<h2>Percent change from baseline</h2>\n");
 	lesion_report_plot_percent(&b, &d);
-	lesion_rbuf_puts(&b, "<p class=\"meta\">Boxes: quartiles and median; whiskers: the furthest "
+	lesion_buf_puts(&b, "<p class=\"meta\">Boxes: quartiles and median; whiskers: the furthest "
 		      "values within 1.5 interquartile ranges; dots: participants.</p>\n");
-	lesion_rbuf_puts(&b, "<h2>Group comparison</h2>\n");
+	lesion_buf_puts(&b, "<h2>Group comparison</h2>\n");
 	if (!have_comparison || cmp.n_rows == 0)
-		lesion_rbuf_puts(&b, "<p>No comparison.tsv in this folder (a comparison needs two groups, "
+		lesion_buf_puts(&b, "<p>No comparison.tsv in this folder (a comparison needs two groups, "
 				     "or --compare A,B).</p>\n");
 	else if (!lesion_report_comparison_results(&b, &cmp))
 		lesion_report_comparison_table(&b, &cmp);
 
-	lesion_rbuf_puts(&b, "<h2>Participants</h2>\n<div class=\"wide\"><table>\n<tr>"
+	lesion_buf_puts(&b, "<h2>Participants</h2>\n<div class=\"wide\"><table>\n<tr>"
 		      "<th class=\"l\">participant</th><th class=\"l\">group</th>");
 	for (int s = 0; s < d.n_sessions; s++) {
-		lesion_rbuf_puts(&b, "<th>");
-		lesion_rbuf_escaped(&b, d.sessions[s]);
-		lesion_rbuf_puts(&b, "<br/>mL (change)</th>");
+		lesion_buf_puts(&b, "<th>");
+		lesion_buf_escaped(&b, d.sessions[s]);
+		lesion_buf_puts(&b, "<br/>mL (change)</th>");
 	}
 	/* the quicklook column only when some participant has one */
-	struct lesion_rbuf probe = {0};
+	struct lesion_buf probe = {0};
 	for (int i = 0; i < d.n_parts && !probe.len; i++)
 		quicklooks(&probe, out_dir, d.parts[i].id);
 	int with_ql = probe.len > 0;
 	free(probe.data);
-	lesion_rbuf_puts(&b, with_ql ? "<th class=\"l\">status</th><th class=\"l\">quicklook</th></tr>\n"
+	lesion_buf_puts(&b, with_ql ? "<th class=\"l\">status</th><th class=\"l\">quicklook</th></tr>\n"
 			      : "<th class=\"l\">status</th></tr>\n");
 	for (int i = 0; i < d.n_parts; i++) {
 		const struct rpart *p = &d.parts[i];
-		lesion_rbuf_puts(&b, p->ok ? "<tr><td class=\"l\">" : "<tr class=\"error\"><td class=\"l\">");
-		lesion_rbuf_escaped(&b, p->id);
-		lesion_rbuf_puts(&b, "</td><td class=\"l\">");
-		lesion_rbuf_escaped(&b, p->group >= 0 ? d.groups[p->group] : "");
-		lesion_rbuf_puts(&b, "</td>");
+		lesion_buf_puts(&b, p->ok ? "<tr><td class=\"l\">" : "<tr class=\"error\"><td class=\"l\">");
+		lesion_buf_escaped(&b, p->id);
+		lesion_buf_puts(&b, "</td><td class=\"l\">");
+		lesion_buf_escaped(&b, p->group >= 0 ? d.groups[p->group] : "");
+		lesion_buf_puts(&b, "</td>");
 		for (int s = 0; s < d.n_sessions; s++) {
-			lesion_rbuf_puts(&b, "<td>");
+			lesion_buf_puts(&b, "<td>");
 			number_text(&b, p->volume_ml[s], "%.2f");
 			if (isfinite(p->percent[s]))
-				lesion_rbuf_printf(&b, "<br/><span class=\"pc\">%+.1f%%</span>", p->percent[s]);
-			lesion_rbuf_puts(&b, "</td>");
+				lesion_buf_printf(&b, "<br/><span class=\"pc\">%+.1f%%</span>", p->percent[s]);
+			lesion_buf_puts(&b, "</td>");
 		}
-		lesion_rbuf_puts(&b, "<td class=\"l\">");
-		lesion_rbuf_puts(&b, p->ok ? "ok" : "error");
+		lesion_buf_puts(&b, "<td class=\"l\">");
+		lesion_buf_puts(&b, p->ok ? "ok" : "error");
 		if (p->message) {
-			lesion_rbuf_puts(&b, ": ");
-			lesion_rbuf_escaped(&b, p->message);
+			lesion_buf_puts(&b, ": ");
+			lesion_buf_escaped(&b, p->message);
 		}
 		if (with_ql) {
-			lesion_rbuf_puts(&b, "</td><td class=\"l\">");
+			lesion_buf_puts(&b, "</td><td class=\"l\">");
 			quicklooks(&b, out_dir, p->id);
 		}
-		lesion_rbuf_puts(&b, "</td></tr>\n");
+		lesion_buf_puts(&b, "</td></tr>\n");
 	}
-	lesion_rbuf_puts(&b, "</table></div>\n</body>\n</html>\n");
+	lesion_buf_puts(&b, "</table></div>\n</body>\n</html>\n");
 	if (b.failed) {
 		st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 		goto out;

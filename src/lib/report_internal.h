@@ -1,5 +1,5 @@
 /* report_internal.h: what report.c (tables, page) and report_svg.c (plots)
- * share: a growing text buffer and the cohort data the plots draw. */
+ * share: the cohort data the plots draw. */
 #ifndef LESIONVOL_REPORT_INTERNAL_H
 #define LESIONVOL_REPORT_INTERNAL_H
 
@@ -7,18 +7,10 @@
 
 #include "lesionvol/status.h"
 
-/* A growing NUL-terminated text; @failed once memory ran out. */
-struct lesion_rbuf {
-	char *data;
-	size_t len, cap;
-	int failed;
-};
+#include "cohort_internal.h" /* struct lesion_buf */
 
-void lesion_rbuf_puts(struct lesion_rbuf *b, const char *s);
-void lesion_rbuf_printf(struct lesion_rbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 /* @s with &, <, > and " escaped for HTML/XML text and attributes */
-void lesion_rbuf_escaped(struct lesion_rbuf *b, const char *s);
+void lesion_buf_escaped(struct lesion_buf *b, const char *s);
 
 /* A TSV table: the whole file, cut in place into fields. */
 struct lesion_rtable {
@@ -43,11 +35,11 @@ const char *lesion_na_to_null(const char *s);
 /* lesion_report_comparison_results() - comparison.tsv in its long form (a
  * row per session, outcome and test): the primary result's sentences, then
  * a table. Returns 0, writing nothing, when @t does not have that form. */
-int lesion_report_comparison_results(struct lesion_rbuf *b, const struct lesion_rtable *t);
+int lesion_report_comparison_results(struct lesion_buf *b, const struct lesion_rtable *t);
 
 /* lesion_report_comparison_table() - any comparison table as it is,
  * numbers rounded; transposed when it is a few rows of many columns. */
-void lesion_report_comparison_table(struct lesion_rbuf *b, const struct lesion_rtable *t);
+void lesion_report_comparison_table(struct lesion_buf *b, const struct lesion_rtable *t);
 
 /* One participant: volume (mL) and days per session (NaN when absent). */
 struct rpart {
@@ -76,10 +68,10 @@ const char *lesion_report_colour(int g);
 
 /* lesion_report_plot_trajectories() - SVG: volume over time per participant and
  * group means. */
-void lesion_report_plot_trajectories(struct lesion_rbuf *b, const struct report_data *d);
+void lesion_report_plot_trajectories(struct lesion_buf *b, const struct report_data *d);
 
 /* lesion_report_plot_percent() - SVG: strip and box plot of percent change per
  * group and follow-up session; nothing when there is no change. */
-void lesion_report_plot_percent(struct lesion_rbuf *b, const struct report_data *d);
+void lesion_report_plot_percent(struct lesion_buf *b, const struct report_data *d);
 
 #endif

@@ -67,33 +67,33 @@ static double py(const struct frame *f, double y)
 }
 
 /* y grid, y tick labels and the y axis title */
-static void y_axis(struct lesion_rbuf *b, const struct frame *f, struct ticks t, const char *title)
+static void y_axis(struct lesion_buf *b, const struct frame *f, struct ticks t, const char *title)
 {
 	char lab[32];
 	for (int i = 0; i < t.n; i++) {
 		double v = t.first + i * t.step, y = py(f, v);
 		tick_label(lab, sizeof(lab), v, t.step);
-		lesion_rbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+		lesion_buf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
 			    "stroke=\"#e3e3e3\"/>\n", f->x0, y, f->x0 + f->w, y);
-		lesion_rbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
+		lesion_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
 			    "dominant-baseline=\"middle\">%s</text>\n", f->x0 - 6, y, lab);
 	}
-	lesion_rbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
+	lesion_buf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
 		    f->x0, f->y0, f->x0, f->y0 + f->h);
-	lesion_rbuf_printf(b, "<text transform=\"translate(%.1f,%.1f) rotate(-90)\" "
+	lesion_buf_printf(b, "<text transform=\"translate(%.1f,%.1f) rotate(-90)\" "
 		    "text-anchor=\"middle\" class=\"axis\">", f->x0 - 52, f->y0 + f->h / 2);
-	lesion_rbuf_escaped(b, title);
-	lesion_rbuf_puts(b, "</text>\n");
+	lesion_buf_escaped(b, title);
+	lesion_buf_puts(b, "</text>\n");
 }
 
-static void x_title(struct lesion_rbuf *b, const struct frame *f, const char *title)
+static void x_title(struct lesion_buf *b, const struct frame *f, const char *title)
 {
-	lesion_rbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
+	lesion_buf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
 		    f->x0, f->y0 + f->h, f->x0 + f->w, f->y0 + f->h);
-	lesion_rbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"axis\">",
+	lesion_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"axis\">",
 		    f->x0 + f->w / 2, f->y0 + f->h + 40);
-	lesion_rbuf_escaped(b, title);
-	lesion_rbuf_puts(b, "</text>\n");
+	lesion_buf_escaped(b, title);
+	lesion_buf_puts(b, "</text>\n");
 }
 
 /* the x position of session @s of participant @p */
@@ -102,7 +102,7 @@ static double x_of(const struct report_data *d, const struct rpart *p, int s)
 	return d->days_known ? p->days[s] : (double)s;
 }
 
-void lesion_report_plot_trajectories(struct lesion_rbuf *b, const struct report_data *d)
+void lesion_report_plot_trajectories(struct lesion_buf *b, const struct report_data *d)
 {
 	const double W = 760, H = 400;
 	struct frame f = {80, 20, W - 80 - 200, H - 20 - 60, 0, 0, 0, 0};
@@ -117,7 +117,7 @@ void lesion_report_plot_trajectories(struct lesion_rbuf *b, const struct report_
 			ymax = fmax(ymax, p->volume_ml[s]);
 		}
 	if (!isfinite(xmin)) {
-		lesion_rbuf_puts(b, "<p>No participant was measured.</p>\n");
+		lesion_buf_puts(b, "<p>No participant was measured.</p>\n");
 		return;
 	}
 	struct ticks yt = nice_ticks(0, ymax > 0 ? ymax : 1);
@@ -131,7 +131,7 @@ void lesion_report_plot_trajectories(struct lesion_rbuf *b, const struct report_
 		f.xlo = -0.4;
 		f.xhi = d->n_sessions - 0.6;
 	}
-	lesion_rbuf_printf(b, "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+	lesion_buf_printf(b, "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
 		    "role=\"img\" aria-label=\"lesion volume over time per participant\">\n",
 		    W, H, W, H);
 	y_axis(b, &f, yt, "lesion volume (mL)");
@@ -141,16 +141,16 @@ void lesion_report_plot_trajectories(struct lesion_rbuf *b, const struct report_
 		for (int i = 0; i < xt.n; i++) {
 			double v = xt.first + i * xt.step;
 			tick_label(lab, sizeof(lab), v, xt.step);
-			lesion_rbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+			lesion_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
 				    px(&f, v), f.y0 + f.h + 18, lab);
 		}
 		x_title(b, &f, "days (the manifest's days column)");
 	} else {
 		for (int s = 0; s < d->n_sessions; s++) {
-			lesion_rbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+			lesion_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
 				    px(&f, s), f.y0 + f.h + 18);
-			lesion_rbuf_escaped(b, d->sessions[s]);
-			lesion_rbuf_puts(b, "</text>\n");
+			lesion_buf_escaped(b, d->sessions[s]);
+			lesion_buf_puts(b, "</text>\n");
 		}
 		x_title(b, &f, "session");
 	}
@@ -158,26 +158,26 @@ void lesion_report_plot_trajectories(struct lesion_rbuf *b, const struct report_
 	 * with a failed timepoint still shows the ones that were measured */
 	for (int i = 0; i < d->n_parts; i++) {
 		const struct rpart *p = &d->parts[i];
-		lesion_rbuf_printf(b, "<g stroke=\"%s\" fill=\"%s\" opacity=\"0.45\"><title>",
+		lesion_buf_printf(b, "<g stroke=\"%s\" fill=\"%s\" opacity=\"0.45\"><title>",
 			    lesion_report_colour(p->group), lesion_report_colour(p->group));
-		lesion_rbuf_escaped(b, p->id);
-		lesion_rbuf_puts(b, "</title><polyline fill=\"none\" stroke-width=\"1.3\" points=\"");
+		lesion_buf_escaped(b, p->id);
+		lesion_buf_puts(b, "</title><polyline fill=\"none\" stroke-width=\"1.3\" points=\"");
 		for (int s = 0; s < d->n_sessions; s++)
 			if (isfinite(p->volume_ml[s]) && isfinite(x_of(d, p, s)))
-				lesion_rbuf_printf(b, "%.1f,%.1f ", px(&f, x_of(d, p, s)), py(&f, p->volume_ml[s]));
-		lesion_rbuf_puts(b, "\"/>");
+				lesion_buf_printf(b, "%.1f,%.1f ", px(&f, x_of(d, p, s)), py(&f, p->volume_ml[s]));
+		lesion_buf_puts(b, "\"/>");
 		for (int s = 0; s < d->n_sessions; s++)
 			if (isfinite(p->volume_ml[s]) && isfinite(x_of(d, p, s)))
-				lesion_rbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.2\" stroke=\"none\"/>",
+				lesion_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.2\" stroke=\"none\"/>",
 					    px(&f, x_of(d, p, s)), py(&f, p->volume_ml[s]));
-		lesion_rbuf_puts(b, "</g>\n");
+		lesion_buf_puts(b, "</g>\n");
 	}
 	/* group means: the mean volume (and mean day) of each session */
 	for (int g = 0; g < d->n_groups; g++) {
 		int n_members = 0;
-		lesion_rbuf_printf(b, "<g stroke=\"%s\" fill=\"%s\"><polyline fill=\"none\" "
+		lesion_buf_printf(b, "<g stroke=\"%s\" fill=\"%s\"><polyline fill=\"none\" "
 			    "stroke-width=\"3.5\" points=\"", lesion_report_colour(g), lesion_report_colour(g));
-		struct lesion_rbuf dots = {0};
+		struct lesion_buf dots = {0};
 		for (int s = 0; s < d->n_sessions; s++) {
 			double sv = 0, sx = 0;
 			int n = 0;
@@ -192,15 +192,15 @@ void lesion_report_plot_trajectories(struct lesion_rbuf *b, const struct report_
 			}
 			if (!n)
 				continue;
-			lesion_rbuf_printf(b, "%.1f,%.1f ", px(&f, sx / n), py(&f, sv / n));
-			lesion_rbuf_printf(&dots, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" "
+			lesion_buf_printf(b, "%.1f,%.1f ", px(&f, sx / n), py(&f, sv / n));
+			lesion_buf_printf(&dots, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" "
 				    "stroke=\"#fff\" stroke-width=\"1.5\"/>", px(&f, sx / n), py(&f, sv / n));
 		}
-		lesion_rbuf_puts(b, "\"/>");
-		lesion_rbuf_puts(b, dots.data ? dots.data : "");
+		lesion_buf_puts(b, "\"/>");
+		lesion_buf_puts(b, dots.data ? dots.data : "");
 		b->failed |= dots.failed;
 		free(dots.data);
-		lesion_rbuf_puts(b, "</g>\n");
+		lesion_buf_puts(b, "</g>\n");
 		for (int i = 0; i < d->n_parts; i++) {
 			int measured = 0;
 			for (int s = 0; s < d->n_sessions; s++)
@@ -208,18 +208,18 @@ void lesion_report_plot_trajectories(struct lesion_rbuf *b, const struct report_
 			n_members += d->parts[i].group == g && measured;
 		}
 		double ly = f.y0 + 10 + 22 * g, lx = f.x0 + f.w + 24;
-		lesion_rbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+		lesion_buf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
 			    "stroke-width=\"3.5\"/><text x=\"%.1f\" y=\"%.1f\" "
 			    "dominant-baseline=\"middle\">", lx, ly, lx + 24, ly, lesion_report_colour(g),
 			    lx + 30, ly);
-		lesion_rbuf_escaped(b, d->groups[g]);
-		lesion_rbuf_printf(b, " (n = %d)</text>\n", n_members);
+		lesion_buf_escaped(b, d->groups[g]);
+		lesion_buf_printf(b, " (n = %d)</text>\n", n_members);
 	}
-	lesion_rbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"note\">thick: group mean</text>\n"
+	lesion_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"note\">thick: group mean</text>\n"
 		    "<text x=\"%.1f\" y=\"%.1f\" class=\"note\">thin: one participant</text>\n",
 		    f.x0 + f.w + 24, f.y0 + 22 * d->n_groups + 14,
 		    f.x0 + f.w + 24, f.y0 + 22 * d->n_groups + 30);
-	lesion_rbuf_puts(b, "</svg>\n");
+	lesion_buf_puts(b, "</svg>\n");
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -246,7 +246,7 @@ static int percent_values(const struct report_data *d, int g, int s, double *out
 	return n;
 }
 
-void lesion_report_plot_percent(struct lesion_rbuf *b, const struct report_data *d)
+void lesion_report_plot_percent(struct lesion_buf *b, const struct report_data *d)
 {
 	const double cat_w = 84, H = 380;
 	double *v = malloc(sizeof(double) * (size_t)(d->n_parts + 1));
@@ -271,7 +271,7 @@ void lesion_report_plot_percent(struct lesion_rbuf *b, const struct report_data 
 	}
 	if (!n_cat) {
 		free(v);
-		lesion_rbuf_puts(b, "<p>No percent change to show (it needs a baseline "
+		lesion_buf_puts(b, "<p>No percent change to show (it needs a baseline "
 			     "and a later session with a non-empty baseline).</p>\n");
 		return;
 	}
@@ -279,11 +279,11 @@ void lesion_report_plot_percent(struct lesion_rbuf *b, const struct report_data 
 	double W = 80 + n_cat * cat_w + (n_blocks - 1) * 24 + 30;
 	struct frame f = {80, 20, W - 80 - 30, H - 20 - 70, 0, 1,
 			  yt.first, yt.first + (yt.n - 1) * yt.step};
-	lesion_rbuf_printf(b, "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+	lesion_buf_printf(b, "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
 		    "role=\"img\" aria-label=\"percent change of lesion volume per group\">\n",
 		    W, H, W, H);
 	y_axis(b, &f, yt, "change from baseline (%)");
-	lesion_rbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" "
+	lesion_buf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" "
 		    "stroke-dasharray=\"4 3\"/>\n", f.x0, py(&f, 0), f.x0 + f.w, py(&f, 0));
 	double x = f.x0;
 	for (int s = 1; s < d->n_sessions; s++) {
@@ -305,7 +305,7 @@ void lesion_report_plot_percent(struct lesion_rbuf *b, const struct report_data 
 					whi = v[i];
 			}
 			const char *c = lesion_report_colour(g);
-			lesion_rbuf_printf(b, "<g stroke=\"%s\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+			lesion_buf_printf(b, "<g stroke=\"%s\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
 				    "y2=\"%.1f\"/><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
 				    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
 				    "fill=\"%s\" fill-opacity=\"0.15\"/><line x1=\"%.1f\" y1=\"%.1f\" "
@@ -314,27 +314,27 @@ void lesion_report_plot_percent(struct lesion_rbuf *b, const struct report_data 
 				    cx - half, py(&f, q3), 2 * half, fmax(py(&f, q1) - py(&f, q3), 1), c,
 				    cx - half, py(&f, med), cx + half, py(&f, med));
 			/* the points, spread by a fixed sequence so the page never changes */
-			lesion_rbuf_printf(b, "<g fill=\"%s\" fill-opacity=\"0.75\">", c);
+			lesion_buf_printf(b, "<g fill=\"%s\" fill-opacity=\"0.75\">", c);
 			for (int i = 0; i < n; i++) {
 				double jitter = fmod(i * 0.618033988749895, 1.0) - 0.5;
-				lesion_rbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>",
+				lesion_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>",
 					    cx + jitter * half * 1.6, py(&f, v[i]));
 			}
-			lesion_rbuf_printf(b, "</g>\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", cx,
+			lesion_buf_printf(b, "</g>\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", cx,
 				    f.y0 + f.h + 18);
-			lesion_rbuf_escaped(b, d->groups[g]);
-			lesion_rbuf_printf(b, "</text><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+			lesion_buf_escaped(b, d->groups[g]);
+			lesion_buf_printf(b, "</text><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
 				    "class=\"note\">n = %d</text>\n", cx, f.y0 + f.h + 34, n);
 			x += cat_w;
 		}
 		if (!any)
 			continue;
-		lesion_rbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"axis\">"
+		lesion_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"axis\">"
 			    "session ", (block_start + x) / 2, f.y0 + f.h + 56);
-		lesion_rbuf_escaped(b, d->sessions[s]);
-		lesion_rbuf_puts(b, "</text>\n");
+		lesion_buf_escaped(b, d->sessions[s]);
+		lesion_buf_puts(b, "</text>\n");
 		x += 24;
 	}
-	lesion_rbuf_puts(b, "</svg>\n");
+	lesion_buf_puts(b, "</svg>\n");
 	free(v);
 }

@@ -45,7 +45,7 @@ int lesion_rtable_read(const char *path, struct lesion_rtable *t, struct lesion_
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return 0;
-	struct lesion_rbuf b = {0};
+	struct lesion_buf b = {0};
 	char chunk[65536];
 	size_t n;
 	while ((n = fread(chunk, 1, sizeof(chunk) - 1, f)) > 0) {
@@ -56,7 +56,7 @@ int lesion_rtable_read(const char *path, struct lesion_rtable *t, struct lesion_
 			lesion_error_set(err, LESION_ERR_INPUT, "unable to read '%s': not a text table", path);
 			return -1;
 		}
-		lesion_rbuf_puts(&b, chunk);
+		lesion_buf_puts(&b, chunk);
 	}
 	fclose(f);
 	if (b.failed || !b.data) {
@@ -116,29 +116,29 @@ const char *lesion_na_to_null(const char *s)
 
 /* comparison.tsv as it is, numbers rounded for reading; transposed when
  * it is a few rows of many columns */
-void lesion_report_comparison_table(struct lesion_rbuf *b, const struct lesion_rtable *t)
+void lesion_report_comparison_table(struct lesion_buf *b, const struct lesion_rtable *t)
 {
 	int transpose = t->n_rows <= 6 && t->n_cols > t->n_rows;
 	int outer = transpose ? t->n_cols : t->n_rows + 1;
 	int inner = transpose ? t->n_rows + 1 : t->n_cols;
-	lesion_rbuf_puts(b, "<div class=\"wide\"><table class=\"stats\">\n");
+	lesion_buf_puts(b, "<div class=\"wide\"><table class=\"stats\">\n");
 	for (int i = 0; i < outer; i++) {
-		lesion_rbuf_puts(b, "<tr>");
+		lesion_buf_puts(b, "<tr>");
 		for (int j = 0; j < inner; j++) {
 			int row = transpose ? j : i, col = transpose ? i : j;
 			const char *s = t->cells[(size_t)row * (size_t)t->n_cols + (size_t)col];
 			int head = row == 0;
 			double v = lesion_rtable_number(s);
-			lesion_rbuf_puts(b, head ? "<th>" : "<td>");
+			lesion_buf_puts(b, head ? "<th>" : "<td>");
 			if (!head && isfinite(v) && strchr(s, '.'))
-				lesion_rbuf_printf(b, "%.4g", v);
+				lesion_buf_printf(b, "%.4g", v);
 			else
-				lesion_rbuf_escaped(b, s);
-			lesion_rbuf_puts(b, head ? "</th>" : "</td>");
+				lesion_buf_escaped(b, s);
+			lesion_buf_puts(b, head ? "</th>" : "</td>");
 		}
-		lesion_rbuf_puts(b, "</tr>\n");
+		lesion_buf_puts(b, "</tr>\n");
 	}
-	lesion_rbuf_puts(b, "</table></div>\n");
+	lesion_buf_puts(b, "</table></div>\n");
 }
 
 static const char *test_name(const char *test)
@@ -157,17 +157,17 @@ static const char *test_name(const char *test)
 	return NULL;
 }
 
-static void stat_cell(struct lesion_rbuf *b, const char *s, int p_value)
+static void stat_cell(struct lesion_buf *b, const char *s, int p_value)
 {
 	double v = lesion_rtable_number(s);
-	lesion_rbuf_puts(b, "<td>");
+	lesion_buf_puts(b, "<td>");
 	if (!isfinite(v))
-		lesion_rbuf_puts(b, "");
+		lesion_buf_puts(b, "");
 	else if (p_value && v < 0.001)
-		lesion_rbuf_puts(b, "&lt; 0.001");
+		lesion_buf_puts(b, "&lt; 0.001");
 	else
-		lesion_rbuf_printf(b, p_value ? "%.3f" : "%.4g", v);
-	lesion_rbuf_puts(b, "</td>");
+		lesion_buf_printf(b, p_value ? "%.3f" : "%.4g", v);
+	lesion_buf_puts(b, "</td>");
 }
 
 /*
@@ -175,7 +175,7 @@ static void stat_cell(struct lesion_rbuf *b, const char *s, int p_value)
  * primary result's sentences first, then a table for reading. Returns 0
  * (nothing written) when the table does not have that form.
  */
-int lesion_report_comparison_results(struct lesion_rbuf *b, const struct lesion_rtable *t)
+int lesion_report_comparison_results(struct lesion_buf *b, const struct lesion_rtable *t)
 {
 	int c_ses = lesion_rtable_column(t, "session"), c_out = lesion_rtable_column(t, "outcome");
 	int c_test = lesion_rtable_column(t, "test"), c_est = lesion_rtable_column(t, "estimate");
@@ -190,55 +190,55 @@ int lesion_report_comparison_results(struct lesion_rbuf *b, const struct lesion_
 	    c_p < 0)
 		return 0;
 	if (c_ref >= 0 && c_cmp >= 0) {
-		lesion_rbuf_puts(b, "<p>");
-		lesion_rbuf_escaped(b, lesion_rtable_cell(t, 0, c_cmp));
-		lesion_rbuf_puts(b, " compared with ");
-		lesion_rbuf_escaped(b, lesion_rtable_cell(t, 0, c_ref));
-		lesion_rbuf_puts(b, " (the reference): differences are ");
-		lesion_rbuf_escaped(b, lesion_rtable_cell(t, 0, c_cmp));
-		lesion_rbuf_puts(b, " minus ");
-		lesion_rbuf_escaped(b, lesion_rtable_cell(t, 0, c_ref));
-		lesion_rbuf_puts(b, ", ratios ");
-		lesion_rbuf_escaped(b, lesion_rtable_cell(t, 0, c_cmp));
-		lesion_rbuf_puts(b, " over ");
-		lesion_rbuf_escaped(b, lesion_rtable_cell(t, 0, c_ref));
-		lesion_rbuf_puts(b, ".</p>\n");
+		lesion_buf_puts(b, "<p>");
+		lesion_buf_escaped(b, lesion_rtable_cell(t, 0, c_cmp));
+		lesion_buf_puts(b, " compared with ");
+		lesion_buf_escaped(b, lesion_rtable_cell(t, 0, c_ref));
+		lesion_buf_puts(b, " (the reference): differences are ");
+		lesion_buf_escaped(b, lesion_rtable_cell(t, 0, c_cmp));
+		lesion_buf_puts(b, " minus ");
+		lesion_buf_escaped(b, lesion_rtable_cell(t, 0, c_ref));
+		lesion_buf_puts(b, ", ratios ");
+		lesion_buf_escaped(b, lesion_rtable_cell(t, 0, c_cmp));
+		lesion_buf_puts(b, " over ");
+		lesion_buf_escaped(b, lesion_rtable_cell(t, 0, c_ref));
+		lesion_buf_puts(b, ".</p>\n");
 	}
 	for (int r = 0; r < t->n_rows; r++)
 		if (strcmp(lesion_rtable_cell(t, r, c_test), "ancova_log") == 0 && c_note >= 0 &&
 		    lesion_na_to_null(lesion_rtable_cell(t, r, c_note))) {
-			lesion_rbuf_puts(b, "<p class=\"headline\">");
-			lesion_rbuf_escaped(b, lesion_rtable_cell(t, r, c_note));
-			lesion_rbuf_puts(b, "</p>\n");
+			lesion_buf_puts(b, "<p class=\"headline\">");
+			lesion_buf_escaped(b, lesion_rtable_cell(t, r, c_note));
+			lesion_buf_puts(b, "</p>\n");
 		}
-	lesion_rbuf_puts(b, "<div class=\"wide\"><table class=\"stats\">\n<tr><th class=\"l\">session"
+	lesion_buf_puts(b, "<div class=\"wide\"><table class=\"stats\">\n<tr><th class=\"l\">session"
 		     "</th><th class=\"l\">outcome</th><th class=\"l\">test</th><th>n</th>"
 		     "<th>estimate</th><th>95% CI</th><th>statistic</th><th>df</th><th>p</th>"
 		     "<th>ratio (95% CI)</th><th class=\"l\">note</th></tr>\n");
 	for (int r = 0; r < t->n_rows; r++) {
 		const char *test = lesion_rtable_cell(t, r, c_test), *nice = test_name(test);
-		lesion_rbuf_puts(b, "<tr><td class=\"l\">");
-		lesion_rbuf_escaped(b, lesion_rtable_cell(t, r, c_ses));
-		lesion_rbuf_puts(b, "</td><td class=\"l\">");
-		lesion_rbuf_escaped(b, lesion_rtable_cell(t, r, c_out));
-		lesion_rbuf_puts(b, "</td><td class=\"l\">");
+		lesion_buf_puts(b, "<tr><td class=\"l\">");
+		lesion_buf_escaped(b, lesion_rtable_cell(t, r, c_ses));
+		lesion_buf_puts(b, "</td><td class=\"l\">");
+		lesion_buf_escaped(b, lesion_rtable_cell(t, r, c_out));
+		lesion_buf_puts(b, "</td><td class=\"l\">");
 		if (nice)
-			lesion_rbuf_puts(b, nice);
+			lesion_buf_puts(b, nice);
 		else
-			lesion_rbuf_escaped(b, test);
-		lesion_rbuf_puts(b, "</td><td>");
+			lesion_buf_escaped(b, test);
+		lesion_buf_puts(b, "</td><td>");
 		if (c_nr >= 0 && c_nc >= 0) {
-			lesion_rbuf_escaped(b, lesion_rtable_cell(t, r, c_nr));
-			lesion_rbuf_puts(b, " + ");
-			lesion_rbuf_escaped(b, lesion_rtable_cell(t, r, c_nc));
+			lesion_buf_escaped(b, lesion_rtable_cell(t, r, c_nr));
+			lesion_buf_puts(b, " + ");
+			lesion_buf_escaped(b, lesion_rtable_cell(t, r, c_nc));
 		}
-		lesion_rbuf_puts(b, "</td>");
+		lesion_buf_puts(b, "</td>");
 		stat_cell(b, lesion_rtable_cell(t, r, c_est), 0);
 		double lo = lesion_rtable_number(lesion_rtable_cell(t, r, c_lo)), hi = lesion_rtable_number(lesion_rtable_cell(t, r, c_hi));
 		if (isfinite(lo) && isfinite(hi))
-			lesion_rbuf_printf(b, "<td>%.4g to %.4g</td>", lo, hi);
+			lesion_buf_printf(b, "<td>%.4g to %.4g</td>", lo, hi);
 		else
-			lesion_rbuf_puts(b, "<td></td>");
+			lesion_buf_puts(b, "<td></td>");
 		stat_cell(b, c_stat >= 0 ? lesion_rtable_cell(t, r, c_stat) : NULL, 0);
 		stat_cell(b, c_df >= 0 ? lesion_rtable_cell(t, r, c_df) : NULL, 0);
 		stat_cell(b, lesion_rtable_cell(t, r, c_p), 1);
@@ -246,16 +246,16 @@ int lesion_report_comparison_results(struct lesion_rbuf *b, const struct lesion_
 		double rl = c_rlo >= 0 ? lesion_rtable_number(lesion_rtable_cell(t, r, c_rlo)) : NAN;
 		double rh = c_rhi >= 0 ? lesion_rtable_number(lesion_rtable_cell(t, r, c_rhi)) : NAN;
 		if (isfinite(ra))
-			lesion_rbuf_printf(b, "<td>%.3g (%.3g to %.3g)</td>", ra, rl, rh);
+			lesion_buf_printf(b, "<td>%.3g (%.3g to %.3g)</td>", ra, rl, rh);
 		else
-			lesion_rbuf_puts(b, "<td></td>");
-		lesion_rbuf_puts(b, "<td class=\"l\">");
+			lesion_buf_puts(b, "<td></td>");
+		lesion_buf_puts(b, "<td class=\"l\">");
 		/* the primary result's sentence is above the table already */
 		if (c_note >= 0 && lesion_na_to_null(lesion_rtable_cell(t, r, c_note)) && strcmp(test, "ancova_log") != 0)
-			lesion_rbuf_escaped(b, lesion_rtable_cell(t, r, c_note));
-		lesion_rbuf_puts(b, "</td></tr>\n");
+			lesion_buf_escaped(b, lesion_rtable_cell(t, r, c_note));
+		lesion_buf_puts(b, "</td></tr>\n");
 	}
-	lesion_rbuf_puts(b, "</table></div>\n");
+	lesion_buf_puts(b, "</table></div>\n");
 	return 1;
 }
 
