@@ -453,6 +453,7 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	oc->status = LESION_OK;
 	oc->reused = 0;
 	oc->message[0] = '\0';
+	oc->result = NULL;
 	if (p->error || p->n_timepoints == 0) {
 		oc->status = LESION_ERR_INPUT;
 		snprintf(oc->message, sizeof(oc->message), "%s",
@@ -519,6 +520,11 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	 * reused ones only when the group or extra columns changed */
 	if (!oc->reused || !old_text || strcmp(old_text, text.data) != 0)
 		lesion_write_file_atomic(json_path, text.data, text.len, &e);
+	if (opt->keep_results && !e.status) {
+		/* the group level's copy, made here in parallel */
+		oc->result = cJSON_Duplicate(d, 1);
+		lesion_cohort_drop_components(oc->result);
+	}
 out:
 	if (e.status) {
 		oc->status = e.status;
@@ -535,6 +541,14 @@ out:
 	free(old_text);
 	free(json_path);
 	free(dir);
+}
+
+void lesion_cohort_outcomes_release(struct lesion_cohort_outcome *outcomes, int n)
+{
+	for (int i = 0; outcomes && i < n; i++) {
+		cJSON_Delete(outcomes[i].result);
+		outcomes[i].result = NULL;
+	}
 }
 
 enum lesion_status lesion_cohort_run_participants(const struct lesion_cohort_plan *plan,
