@@ -1,6 +1,7 @@
 /* main.c: the lesionvol program: a static table of commands and dispatch. */
 #include "cli.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,15 @@ static const struct cli_command *find_command(const char *name)
 
 int main(int argc, char **argv)
 {
+	/*
+	 * Volumes, rings and run arrays of a few MiB each come and go once per
+	 * image; glibc would map and unmap each (zeroing fresh pages, flushing
+	 * other threads' TLBs). Served from the heap and kept there, a
+	 * cohort's next participant reuses them: memory stays bounded by
+	 * the threads' largest images, as before.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	if (argc < 2) {
 		print_main_help(stderr);
 		return LESION_ERR_USAGE;
