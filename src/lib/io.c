@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -454,6 +455,39 @@ out:
 	return st;
 }
 
+/*
+ * Create "@path.tmp.XXXXXX" (six random letters or digits, the form the
+ * stale-file sweeps know) with mode 0666 less the umask, as the final file
+ * would get. Not mkstemp(): its 0600 would have to be widened with the
+ * umask, which can only be read by setting it, and setting it while other
+ * threads create files gives their files the wrong mode.
+ */
+static int create_temp(const char *path, char *tmp, size_t size)
+{
+	static const char letters[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t x = (uint64_t)ts.tv_nsec * UINT64_C(0x9E3779B97F4A7C15);
+	x ^= (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)&ts;
+	x |= 1; /* xorshift must not start at 0 */
+	for (int attempt = 0; attempt < 100; attempt++) {
+		char suffix[7];
+		for (int i = 0; i < 6; i++) {
+			x ^= x << 13; /* xorshift64 */
+			x ^= x >> 7;
+			x ^= x << 17;
+			suffix[i] = letters[x % (sizeof(letters) - 1)];
+		}
+		suffix[6] = '\0';
+		snprintf(tmp, size, "%s.tmp.%s", path, suffix);
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
 enum lesion_status lesion_write_file_atomic(const char *path, const void *buf,
 					    size_t size, struct lesion_error *err)
 {
@@ -461,17 +495,13 @@ enum lesion_status lesion_write_file_atomic(const char *path, const void *buf,
 	char *tmp = malloc(n + 16);
 	if (!tmp)
 		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
-	snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
-	int fd = mkstemp(tmp);
+	int fd = create_temp(path, tmp, n + 16);
 	if (fd < 0) {
 		enum lesion_status st = lesion_error_set(err, LESION_ERR_WRITE,
 			"unable to write '%s': %s", path, strerror(errno));
 		free(tmp);
 		return st;
 	}
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
 	const unsigned char *p = buf;
 	size_t done = 0;
 	int ok = 1;

@@ -67,6 +67,33 @@ class SafeOutputs(unittest.TestCase):
         with open(os.path.join(self.tmp, "change.tsv")) as f:
             self.assertTrue(f.readline().startswith("baseline_image\t"))
 
+    def test_safe_outputs__files_and_folders_get_modes_from_the_umask(self):
+        """Outputs are written under a temporary name and renamed; they must
+        still get 0666/0777 less the umask, also while two threads write
+        participants at once (the umask must never be changed to read it)."""
+        manifest = os.path.join(lvtest.SOURCE, "sample_data", "cohort.tsv")
+        for umask in (0o027, 0o002):
+            old = os.umask(umask)
+            try:
+                out = os.path.join(self.tmp, f"study-{umask:o}")
+                rc, _, err = lvtest.run(["cohort", manifest, "-o", out, "--threads", "2",
+                                         "--quicklook", "--save-masks", "-q"])
+                self.assertIn(rc, (0, 3), err)
+                rc, _, err = lvtest.run(["measure", "t01.nii.gz", "-o", f"m-{umask:o}.tsv",
+                                         "-f", "tsv", "--out-mask", f"m-{umask:o}.nii.gz"],
+                                        cwd=self.tmp)
+                self.assertEqual(rc, 0, err)
+            finally:
+                os.umask(old)
+            paths = [os.path.join(self.tmp, f"m-{umask:o}.tsv"),
+                     os.path.join(self.tmp, f"m-{umask:o}.nii.gz")]
+            for root, dirs, files in os.walk(out):
+                paths += [os.path.join(root, n) for n in dirs + files]
+            self.assertGreater(len(paths), 20)
+            for p in paths:
+                want = (0o777 if os.path.isdir(p) else 0o666) & ~umask
+                self.assertEqual(os.stat(p).st_mode & 0o777, want, p)
+
 
 if __name__ == "__main__":
     unittest.main()
