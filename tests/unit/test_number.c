@@ -126,15 +126,17 @@ static void test_number__matches_glibc_shortest_on_random_doubles(void **state)
 {
 	(void)state;
 	long n = scale(150000);
-	/* every bit pattern: subnormals, huge, negative, inf and nan */
-	for (long i = 0; i < n; i++)
+	/* every bit pattern: subnormals, huge, negative, inf and nan (mostly
+	 * outside the exact path, so fewer) */
+	for (long i = 0; i < n / 4; i++)
 		check(from_bits(rng()), (i & 31) == 0);
-	/* magnitudes of measurements, 1e-13 to 1e20, where the exact path works */
+	/* magnitudes 1e-13 to 1e44: the exact path (1e-11 to 1e41) and its
+	 * edges */
 	for (long i = 0; i < n; i++) {
 		uint64_t b = rng();
-		int biased = 1023 - 43 + (int)((b >> 52) % 110);
+		int biased = 1023 - 43 + (int)((b >> 52) % 190);
 		check(from_bits((b & ~(UINT64_C(0x7ff) << 52)) | ((uint64_t)biased << 52)),
-		      (i & 31) == 0);
+		      (i & 63) == 0);
 	}
 }
 
