@@ -218,6 +218,10 @@ struct lesion_cohort_options {
 	/* lesion load per region (atlas.h) of every timepoint, or NULL; read
 	 * once by the caller and only read here, by every thread at once */
 	const struct lesion_atlas *atlas;
+	/* keep each participant's result in its outcome for
+	 * lesion_cohort_aggregate() in the same process, which then need not
+	 * read and parse the files back (the serial part of a cohort run) */
+	int keep_results;
 	void (*progress)(void *ctx, int done, int total, int reused);
 	void *progress_ctx;
 };
@@ -226,11 +230,22 @@ struct lesion_cohort_options {
 void lesion_cohort_options_init(struct lesion_cohort_options *opt);
 
 /* What happened to one participant at the participant level. */
+struct cJSON;
 struct lesion_cohort_outcome {
 	enum lesion_status status;    /* LESION_OK or why it failed */
 	int reused;                   /* its results were up to date */
 	char message[LESION_ERROR_MAX];
+	/* with keep_results: the file's document as written, without the
+	 * component lists; lesion_cohort_aggregate() takes it */
+	struct cJSON *result;
 };
+
+/*
+ * lesion_cohort_outcomes_release() - free the results kept in @n outcomes
+ * (those lesion_cohort_aggregate() did not take); the array stays the
+ * caller's.
+ */
+void lesion_cohort_outcomes_release(struct lesion_cohort_outcome *outcomes, int n);
 
 /*
  * lesion_cohort_run_participants() - the participant level: for every
@@ -311,14 +326,16 @@ struct lesion_cohort_summary {
  * readable file, whose file is for other sessions, or that failed gets
  * status "error" and a message in its rows. @outcomes (from
  * lesion_cohort_run_participants(), may be NULL) adds failures the files do
- * not record (e.g. a file that could not be written). Output is the same for
+ * not record (e.g. a file that could not be written), and the results kept
+ * with keep_results, which are used instead of reading their files back
+ * (the same documents: numbers round-trip exactly) and taken (set NULL). Output is the same for
  * any run order, thread count or number of participant-level processes.
  * Returns LESION_OK, LESION_ERR_PARTIAL (some participants failed) or
  * LESION_ERR_WRITE.
  */
 enum lesion_status lesion_cohort_aggregate(const struct lesion_cohort_plan *plan,
 					   const char *out_dir,
-					   const struct lesion_cohort_outcome *outcomes,
+					   struct lesion_cohort_outcome *outcomes,
 					   const struct lesion_cohort_group_options *opt,
 					   struct lesion_cohort_summary *summary,
 					   struct lesion_error *err);

@@ -3,6 +3,7 @@
 #ifndef LESIONVOL_CLI_H
 #define LESIONVOL_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include <cJSON.h>
@@ -139,6 +140,8 @@ void cli_write_record(FILE *f, enum cli_format fmt, const cJSON *obj,
 		      const char *const *columns);
 /* JSON, indented, numbers exact. */
 void cli_write_json(FILE *f, const cJSON *obj);
+/* @s as a JSON string, escaped as cJSON_Print escapes it. */
+void cli_json_put_string(FILE *f, const char *s);
 
 /*
  * The output stream of a command: stdout, or a memory buffer that
@@ -185,6 +188,10 @@ cJSON *cli_measurement_json(const char *image, const struct lesion_measurement *
 			    const struct lesion_rule *rule);
 cJSON *cli_component_json(const char *image, const struct lesion_component *c,
 			  int soft, int flat);
+/* The same as cli_write_json() of cli_measurement_json() with a "components"
+ * array of the first @top components, written straight to @f: no tree. */
+void cli_measurement_write_json(FILE *f, const char *image, const struct lesion_measurement *m,
+				const struct lesion_rule *rule, int64_t top);
 
 /* The commands (one file each). */
 extern const struct cli_command cmd_info;

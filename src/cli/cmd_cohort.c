@@ -49,6 +49,7 @@ static int run(const struct cli_command *cmd, struct cli_args *args)
 		return cli_usage_error(cmd, "the output folder is required: -o OUT_DIR");
 	if ((rc = cli_cohort_options(args, &opt)))
 		return rc;
+	opt.keep_results = 1; /* the group level follows in this process */
 	if ((rc = cli_cohort_group_options(args, cli_argc, cli_argv, &gopt)))
 		goto out;
 	cli_apply_threads(args);
@@ -86,6 +87,7 @@ static int run(const struct cli_command *cmd, struct cli_args *args)
 	cli_cohort_print_comparison(out_dir);
 	rc = st;
 out:
+	lesion_cohort_outcomes_release(oc, plan.n_participants);
 	free(oc);
 	cli_cohort_options_release(&opt);
 	lesion_cohort_plan_release(&plan);

@@ -163,10 +163,20 @@ static int run_measure(const struct cli_command *cmd, struct cli_args *args)
 		rc = cli_error(&err);
 		goto out;
 	}
+	int64_t top = cli_given(args, "top") ? cli_int(args, "top") : m.n_components;
+	if (fmt == CLI_FORMAT_JSON && !atlas) {
+		/* hundreds of components: streamed, no tree (issue 9) */
+		if (cli_output_open(&out, args)) {
+			rc = LESION_ERR_INTERNAL;
+			goto out;
+		}
+		cli_measurement_write_json(out.f, path, &m, &rule, top);
+		rc = cli_output_close(&out);
+		goto out;
+	}
 	int flat = fmt == CLI_FORMAT_TSV || fmt == CLI_FORMAT_CSV;
 	summary = cli_measurement_json(path, &m, &rule);
 	cJSON *comps = cJSON_CreateArray();
-	int64_t top = cli_given(args, "top") ? cli_int(args, "top") : m.n_components;
 	for (int64_t l = 0; l < m.n_components && l < top; l++) {
 		cJSON_AddItemToArray(comps, cli_component_json(flat ? path : NULL,
 			&m.components[l], rule.soft, flat));

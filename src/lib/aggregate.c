@@ -129,18 +129,9 @@ static enum lesion_status check_parameters(struct lesion_aggregate *a)
 	return st;
 }
 
-/* The tables need no component lists: drop them, so the group level holds
- * little per participant even for thousands of them. */
-static void drop_components(cJSON *doc)
-{
-	cJSON *t;
-	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(doc, "timepoints"))
-		cJSON_DeleteItemFromObjectCaseSensitive(t, "components");
-}
-
 enum lesion_status lesion_aggregate_load(const struct lesion_cohort_plan *plan,
 					 const char *out_dir,
-					 const struct lesion_cohort_outcome *outcomes,
+					 struct lesion_cohort_outcome *outcomes,
 					 struct lesion_aggregate *a, struct lesion_error *err)
 {
 	memset(a, 0, sizeof(*a));
@@ -163,6 +154,15 @@ enum lesion_status lesion_aggregate_load(const struct lesion_cohort_plan *plan,
 		} else if (outcomes && outcomes[i].status != LESION_OK &&
 			   outcomes[i].status != LESION_ERR_INPUT) {
 			lesion_buf_puts(&why, outcomes[i].message);
+		} else if (outcomes && outcomes[i].result) {
+			/* computed or checked by this process: the file's document */
+			a->docs[i] = outcomes[i].result;
+			outcomes[i].result = NULL;
+			struct lesion_buf m = {0};
+			if (!matches_plan(a->docs[i], p, &m))
+				lesion_buf_printf(&why, "its result is out of date: %s",
+						  m.data ? m.data : "");
+			lesion_buf_release(&m);
 		} else if (!(path = lesion_cohort_participant_json_path(out_dir, p->label))) {
 			why.failed = 1;
 		} else if (lesion_read_text_file(path, &text, &size, NULL) != LESION_OK) {
@@ -172,7 +172,7 @@ enum lesion_status lesion_aggregate_load(const struct lesion_cohort_plan *plan,
 		} else if (!(a->docs[i] = cJSON_Parse(text))) {
 			lesion_buf_printf(&why, "unable to parse '%s'", path);
 		} else {
-			drop_components(a->docs[i]);
+			lesion_cohort_drop_components(a->docs[i]);
 			struct lesion_buf m = {0};
 			if (!matches_plan(a->docs[i], p, &m))
 				lesion_buf_printf(&why, "'%s' is out of date: %s; rerun the "

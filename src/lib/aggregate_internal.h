@@ -17,10 +17,11 @@ struct lesion_aggregate {
 	char *params;     /* the parameters most participants were computed with */
 };
 
-/* lesion_aggregate_load() - read every participant's file under @out_dir. */
+/* lesion_aggregate_load() - read every participant's file under @out_dir,
+ * or take the result kept in its outcome. */
 enum lesion_status lesion_aggregate_load(const struct lesion_cohort_plan *plan,
 					 const char *out_dir,
-					 const struct lesion_cohort_outcome *outcomes,
+					 struct lesion_cohort_outcome *outcomes,
 					 struct lesion_aggregate *a, struct lesion_error *err);
 
 void lesion_aggregate_release(struct lesion_aggregate *a);

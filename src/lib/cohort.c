@@ -390,9 +390,36 @@ static int reusable(const cJSON *old, const char *key)
 	       cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(old, "timepoints"));
 }
 
-static enum lesion_status make_dir(const char *path, struct lesion_error *err)
+/* mkdir -p's last step; *@created (when not NULL): it did not exist. */
+/* @d as the group level reads it back: a deep copy without the component
+ * lists, which it does not need and which can be thousands of objects. */
+static cJSON *copy_without_components(const cJSON *d)
 {
-	if (mkdir(path, 0777) == 0 || errno == EEXIST) {
+	cJSON *c = cJSON_CreateObject();
+	const cJSON *it, *tp, *f;
+	cJSON_ArrayForEach(it, d) {
+		if (strcmp(it->string, "timepoints") != 0) {
+			cJSON_AddItemToObject(c, it->string, cJSON_Duplicate(it, 1));
+			continue;
+		}
+		cJSON *tps = cJSON_AddArrayToObject(c, "timepoints");
+		cJSON_ArrayForEach(tp, it) {
+			cJSON *t = cJSON_CreateObject();
+			cJSON_ArrayForEach(f, tp)
+				if (strcmp(f->string, "components") != 0)
+					cJSON_AddItemToObject(t, f->string, cJSON_Duplicate(f, 1));
+			cJSON_AddItemToArray(tps, t);
+		}
+	}
+	return c;
+}
+
+static enum lesion_status make_dir(const char *path, int *created, struct lesion_error *err)
+{
+	int made = mkdir(path, 0777) == 0;
+	if (created)
+		*created = made;
+	if (made || errno == EEXIST) {
 		struct stat sb;
 		if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
 			return LESION_OK;
@@ -421,7 +448,7 @@ static enum lesion_status make_dirs(const char *path, struct lesion_error *err)
 		*s = '/';
 	}
 	free(p);
-	return make_dir(path, err);
+	return make_dir(path, NULL, err);
 }
 
 /* The key of a participant's picture: its results' key and the
@@ -453,6 +480,7 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	oc->status = LESION_OK;
 	oc->reused = 0;
 	oc->message[0] = '\0';
+	oc->result = NULL;
 	if (p->error || p->n_timepoints == 0) {
 		oc->status = LESION_ERR_INPUT;
 		snprintf(oc->message, sizeof(oc->message), "%s",
@@ -472,7 +500,8 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 		lesion_error_set(&e, LESION_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (make_dir(dir, &e))
+	int fresh;
+	if (make_dir(dir, &fresh, &e))
 		goto out;
 	/* one writer per participant, even across processes; leftovers of a
 	 * killed writer can then be removed safely */
@@ -481,7 +510,8 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 		while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
 			;
 	const char *names[] = {json_name, strrchr(png.data, '/') + 1, NULL};
-	lesion_cohort_remove_stale_temps(dir, names);
+	if (!fresh) /* a folder just made holds no leftovers */
+		lesion_cohort_remove_stale_temps(dir, names);
 
 	params = parameters_json(opt);
 	inputs = inputs_json(p, opt);
@@ -519,6 +549,8 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	 * reused ones only when the group or extra columns changed */
 	if (!oc->reused || !old_text || strcmp(old_text, text.data) != 0)
 		lesion_write_file_atomic(json_path, text.data, text.len, &e);
+	if (opt->keep_results && !e.status) /* the group level's copy, made in parallel */
+		oc->result = copy_without_components(d);
 out:
 	if (e.status) {
 		oc->status = e.status;
@@ -535,6 +567,14 @@ out:
 	free(old_text);
 	free(json_path);
 	free(dir);
+}
+
+void lesion_cohort_outcomes_release(struct lesion_cohort_outcome *outcomes, int n)
+{
+	for (int i = 0; outcomes && i < n; i++) {
+		cJSON_Delete(outcomes[i].result);
+		outcomes[i].result = NULL;
+	}
 }
 
 enum lesion_status lesion_cohort_run_participants(const struct lesion_cohort_plan *plan,

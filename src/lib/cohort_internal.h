@@ -56,6 +56,13 @@ void lesion_number_format(double v, char *buf, size_t size);
  */
 void lesion_json_print(const cJSON *item, struct lesion_buf *b);
 
+/*
+ * lesion_cohort_drop_components() - remove the component lists from a
+ * participant's document: the group level needs none, so it holds little
+ * per participant even for thousands of them.
+ */
+void lesion_cohort_drop_components(cJSON *doc);
+
 /* cJSON helpers: numbers are null when not finite; NULL strings are null. */
 void lesion_json_add_number(cJSON *obj, const char *key, double v);
 void lesion_json_add_string(cJSON *obj, const char *key, const char *s);

@@ -155,6 +155,13 @@ void lesion_json_print(const cJSON *item, struct lesion_buf *b)
 	lesion_buf_put(b, "\n", 1);
 }
 
+void lesion_cohort_drop_components(cJSON *doc)
+{
+	cJSON *t;
+	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(doc, "timepoints"))
+		cJSON_DeleteItemFromObjectCaseSensitive(t, "components");
+}
+
 void lesion_json_add_number(cJSON *obj, const char *key, double v)
 {
 	cJSON_AddItemToObject(obj, key, isfinite(v) ? cJSON_CreateNumber(v)

@@ -591,6 +591,13 @@ int64_t lesion_row_labeller_add_row(struct lesion_row_labeller *L, const uint8_t
 	return k;
 }
 
+void lesion_row_labeller_add_empty_rows(struct lesion_row_labeller *L, int64_t n)
+{
+	struct runset *s = &L->s;
+	for (int64_t i = 0; i < n && L->next_row < s->n_rows; i++)
+		s->row_start[++L->next_row] = s->n_runs;
+}
+
 enum lesion_status lesion_row_labeller_finish(struct lesion_row_labeller *L,
 					      struct lesion_components *out,
 					      struct lesion_error *err)

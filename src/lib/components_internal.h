@@ -36,6 +36,13 @@ int64_t lesion_row_labeller_add_row(struct lesion_row_labeller *L, const uint8_t
 				    const struct lesion_run **runs);
 
 /*
+ * lesion_row_labeller_add_empty_rows() - the next @n rows, known to have no
+ * foreground voxel: lesion_row_labeller_add_row() of zero rows, without
+ * looking at them.
+ */
+void lesion_row_labeller_add_empty_rows(struct lesion_row_labeller *L, int64_t n);
+
+/*
  * lesion_row_labeller_finish() - the components, once every row has been
  * added, into @out (release with lesion_components_release()); frees @L.
  * Returns LESION_OK or LESION_ERR_INTERNAL (out of memory, or rows missing).

@@ -11,6 +11,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum { CHUNK = 4096 };
 
@@ -114,18 +117,51 @@ struct sweep {
 	struct lesion_run_stat *st;    /* every run's, in file order */
 	int64_t n_st, cap_st;
 	int64_t n_nan;
+	int zero_is_background; /* a voxel stored as all zero bytes is never lesion */
 };
 
-/* Threshold, label and take the run statistics of rows [@r0, @r1), whose
- * stored bytes start at @data; -1 when out of memory. */
-static int sweep_rows(struct sweep *w, const unsigned char *data, int64_t r0, int64_t r1)
+/*
+ * The offset of the first non-zero byte of the @n at @p, or @n: 64 bytes a
+ * step (SSE2, which every x86-64 has, else 64-bit words), so a mostly zero
+ * volume is passed over at the speed of memory.
+ */
+static int64_t first_nonzero(const unsigned char *p, int64_t n)
+{
+	int64_t i = 0;
+#ifdef __SSE2__
+	const __m128i zero = _mm_setzero_si128();
+	for (; i + 64 <= n; i += 64) {
+		__m128i a = _mm_or_si128(_mm_loadu_si128((const __m128i *)(p + i)),
+					 _mm_loadu_si128((const __m128i *)(p + i + 16)));
+		__m128i b = _mm_or_si128(_mm_loadu_si128((const __m128i *)(p + i + 32)),
+					 _mm_loadu_si128((const __m128i *)(p + i + 48)));
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(a, b), zero)) != 0xFFFF)
+			break;
+	}
+#else
+	for (; i + 64 <= n; i += 64) {
+		uint64_t w[8], any = 0;
+		memcpy(w, p + i, sizeof(w));
+		for (int k = 0; k < 8; k++)
+			any |= w[k];
+		if (any)
+			break;
+	}
+#endif
+	while (i < n && !p[i])
+		i++;
+	return i;
+}
+
+/* Label rows [@r0, @r1), thresholded into w->mask from row @m0 on. */
+static int label_rows(struct sweep *w, const unsigned char *data, int64_t m0,
+		      int64_t r0, int64_t r1)
 {
 	const int64_t nx = w->nx, bpv = w->bpv;
-	w->n_nan += lesion_threshold_span_at(&w->t, data, r0 * nx, (r1 - r0) * nx, w->mask);
 	for (int64_t r = r0; r < r1; r++) {
 		const struct lesion_run *runs;
-		const unsigned char *row = data + (r - r0) * nx * bpv;
-		int64_t k = lesion_row_labeller_add_row(w->L, w->mask + (r - r0) * nx, &runs);
+		const unsigned char *row = data + (r - m0) * nx * bpv;
+		int64_t k = lesion_row_labeller_add_row(w->L, w->mask + (r - m0) * nx, &runs);
 		if (k < 0)
 			return -1;
 		if (!k)
@@ -143,6 +179,43 @@ static int sweep_rows(struct sweep *w, const unsigned char *data, int64_t r0, in
 			lesion_run_stat_of(w->vol, row + runs[i].x0 * bpv, runs[i].x1 - runs[i].x0,
 					   &w->st[w->n_st + i]);
 		w->n_st += k;
+	}
+	return 0;
+}
+
+/*
+ * Threshold, label and take the run statistics of rows [@r0, @r1), whose
+ * stored bytes start at @data; -1 when out of memory. Lesion masks and
+ * probability maps are mostly zero: when zero is background, rows stored
+ * as zero bytes are skipped after a look at their bytes, and the others
+ * are thresholded in stretches, as few calls as the image allows.
+ */
+static int sweep_rows(struct sweep *w, const unsigned char *data, int64_t r0, int64_t r1)
+{
+	const int64_t nx = w->nx, row_bytes = w->nx * w->bpv;
+	int64_t r = r0;
+	while (r < r1) {
+		int64_t e = r;
+		if (w->zero_is_background) {
+			/* empty rows up to the row of the next non-zero byte */
+			const unsigned char *from = data + (r - r0) * row_bytes;
+			e = r + first_nonzero(from, (r1 - r) * row_bytes) / row_bytes;
+			lesion_row_labeller_add_empty_rows(w->L, e - r);
+			r = e;
+			/* then the rows up to the next empty one */
+			while (e < r1 && first_nonzero(data + (e - r0) * row_bytes, row_bytes) <
+			       row_bytes)
+				e++;
+		} else {
+			e = r1;
+		}
+		if (e == r)
+			continue;
+		const unsigned char *from = data + (r - r0) * row_bytes;
+		w->n_nan += lesion_threshold_span_at(&w->t, from, r * nx, (e - r) * nx, w->mask);
+		if (label_rows(w, from, r, r, e))
+			return -1;
+		r = e;
 	}
 	return 0;
 }
@@ -272,6 +345,16 @@ enum lesion_status lesion_sweep_label(const struct lesion_volume *vol,
 	lesion_threshold_init(&w.t, vol, brain, b, 0);
 	w.vol = vol;
 	w.bpv = vol->bytes_per_voxel;
+	{
+		/* the rule applied to one voxel of zero bytes, without the brain
+		 * mask (which only removes): background, and not NaN? */
+		struct lesion_threshold t0 = w.t;
+		const unsigned char zero[16] = {0};
+		uint8_t in = 1;
+		t0.brain = NULL;
+		w.zero_is_background = w.bpv <= (int64_t)sizeof(zero) &&
+			lesion_threshold_span_at(&t0, zero, 0, 1, &in) == 0 && in == 0;
+	}
 	w.nx = vol->geom.dim[0];
 	w.n_rows = vol->geom.dim[1] * vol->geom.dim[2];
 	/* a first guess of the runs, from which the arrays grow by doubling */

@@ -408,7 +408,7 @@ static cJSON *provenance(const struct lesion_cohort_plan *plan,
 
 enum lesion_status lesion_cohort_aggregate(const struct lesion_cohort_plan *plan,
 					   const char *out_dir,
-					   const struct lesion_cohort_outcome *outcomes,
+					   struct lesion_cohort_outcome *outcomes,
 					   const struct lesion_cohort_group_options *opt,
 					   struct lesion_cohort_summary *sum,
 					   struct lesion_error *err)

@@ -155,12 +155,14 @@ static void test_sweep__threshold_in_stored_type_matches_doubles(void **state)
 	}
 }
 
-/* Blobs of random sizes, so components touch by faces, edges and corners. */
-static void fill_blobs(struct lesion_volume *v)
+/* Blobs of random sizes, so components touch by faces, edges and corners,
+ * on a background of small values or, @sparse, of zeros (as in a lesion
+ * mask: most rows stored as zero bytes). */
+static void fill_blobs(struct lesion_volume *v, int sparse)
 {
 	const int64_t nx = v->geom.dim[0], ny = v->geom.dim[1], nz = v->geom.dim[2];
 	for (int64_t i = 0; i < v->geom.n_voxels; i++)
-		set_value(v, i, (double)(next_random() % 7) / 10.0);
+		set_value(v, i, sparse ? 0.0 : (double)(next_random() % 7) / 10.0);
 	for (int b = 0; b < 40; b++) {
 		int64_t cx = next_random() % nx, cy = next_random() % ny, cz = next_random() % nz;
 		int64_t r = 1 + next_random() % 4;
@@ -194,16 +196,19 @@ static void assert_same_components(const struct lesion_components *a,
 	}
 }
 
-static void check_paths(const int64_t dim[3], enum lesion_dtype dt, int connectivity)
+/* @lower: the threshold; with @sparse at or below 0, the zero rows are
+ * lesion and must not be skipped as background. */
+static void check_paths(const int64_t dim[3], enum lesion_dtype dt, int connectivity,
+			int sparse, double lower)
 {
 	struct lesion_error err;
 	struct lesion_volume *v = new_volume(dim, dt);
 	char path[128];
-	fill_blobs(v);
+	fill_blobs(v, sparse);
 	snprintf(path, sizeof(path), "%s/blobs.nii.gz", tmp_dir);
 	assert_int_equal(lesion_volume_write(v, path, &err), LESION_OK);
 	struct lesion_bounds b = {0};
-	b.lower = 1.0;
+	b.lower = lower;
 	b.upper = INFINITY;
 
 	/* the plain way: a mask, then the runs of the mask, then their values */
@@ -252,11 +257,25 @@ static void test_sweep__streamed_and_in_memory_match_the_mask_path(void **state)
 	const int64_t wide[3] = {131, 40, 37};   /* rows longer than 64, not a multiple */
 	const int64_t narrow[3] = {9, 11, 300};  /* rows shorter than 64, many slabs */
 	const int64_t exact[3] = {128, 64, 70};
-	check_paths(wide, LESION_DT_INT16, 26);
-	check_paths(wide, LESION_DT_FLOAT32, 6);
-	check_paths(narrow, LESION_DT_UINT8, 18);
-	check_paths(exact, LESION_DT_FLOAT64, 26);
-	check_paths(exact, LESION_DT_UINT16, 6);
+	check_paths(wide, LESION_DT_INT16, 26, 0, 1.0);
+	check_paths(wide, LESION_DT_FLOAT32, 6, 0, 1.0);
+	check_paths(narrow, LESION_DT_UINT8, 18, 0, 1.0);
+	check_paths(exact, LESION_DT_FLOAT64, 26, 0, 1.0);
+	check_paths(exact, LESION_DT_UINT16, 6, 0, 1.0);
+}
+
+/* Rows stored as zeros are skipped unlooked-at only when zero is not lesion. */
+static void test_sweep__zero_rows_of_sparse_masks_match_the_mask_path(void **state)
+{
+	(void)state;
+	const int64_t wide[3] = {131, 40, 37};
+	const int64_t narrow[3] = {9, 11, 300};
+	check_paths(wide, LESION_DT_UINT8, 26, 1, 1.0);
+	check_paths(wide, LESION_DT_FLOAT32, 6, 1, 0.5);
+	check_paths(narrow, LESION_DT_INT16, 18, 1, 1.0);
+	/* zero is lesion: every zero row is one run */
+	check_paths(wide, LESION_DT_INT16, 26, 1, -1.0);
+	check_paths(narrow, LESION_DT_FLOAT32, 6, 1, 0.0);
 }
 
 int main(void)
@@ -264,6 +283,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sweep__threshold_in_stored_type_matches_doubles),
 		cmocka_unit_test(test_sweep__streamed_and_in_memory_match_the_mask_path),
+		cmocka_unit_test(test_sweep__zero_rows_of_sparse_masks_match_the_mask_path),
 	};
 	return cmocka_run_group_tests(tests, make_tmp_dir, remove_tmp_dir);
 }
