@@ -76,6 +76,26 @@ struct lesion_series_options {
 	const char *change_map_path;  /* write baseline vs last map here, or NULL */
 	const struct lesion_atlas *atlas; /* lesion load per region, or NULL; only read */
 	int keep_map;                 /* keep lesion_series.map (for a quicklook) */
+	/*
+	 * @on_mask, when not NULL, is called once per timepoint, in days order,
+	 * with @vol (its header and grid; the voxels may be gone) and @mask,
+	 * one byte per voxel of that grid, 1 for the lesion voxels counted
+	 * (after every rule option). Asking for it makes a single-timepoint
+	 * series load its volume instead of streaming it.
+	 * @on_change_map, when not NULL, is called once per later timepoint
+	 * with its change map against the baseline (@from; values as
+	 * --out-change) on @vol's grid (that of @to), or with NULL @map when
+	 * the two are on different grids (the change's warning says why).
+	 * Both get @hook_ctx; a status other than LESION_OK stops the series
+	 * and is returned with their @err. Called from the calling thread.
+	 */
+	enum lesion_status (*on_mask)(void *hook_ctx, int index,
+				      const struct lesion_volume *vol, const uint8_t *mask,
+				      struct lesion_error *err);
+	enum lesion_status (*on_change_map)(void *hook_ctx, int from, int to,
+					    const struct lesion_volume *vol,
+					    const uint8_t *map, struct lesion_error *err);
+	void *hook_ctx;
 };
 
 /*
@@ -113,7 +133,8 @@ struct lesion_series {
  * @opt->atlas, also the lesion load of every atlas region at each timepoint
  * (the atlas must be on every image's grid).
  * Returns LESION_OK, LESION_ERR_INPUT (a file could not be read, or the
- * atlas is on another grid; the message names the files), LESION_ERR_WRITE (change map) or LESION_ERR_INTERNAL.
+ * atlas is on another grid; the message names the files), LESION_ERR_WRITE
+ * (change map), LESION_ERR_INTERNAL, or what a hook returned.
  */
 enum lesion_status lesion_series_run(const char *const *paths, int n,
 				     const struct lesion_series_options *opt,

@@ -215,6 +215,8 @@ struct lesion_cohort_options {
 	int consecutive;              /* also each timepoint against the one before */
 	int force;                    /* recompute even when up to date */
 	int quicklook;                /* draw sub-<label>/sub-<label>_quicklook.png */
+	int save_masks;               /* write each session's lesion mask */
+	int save_change_maps;         /* write each later session's change map */
 	/* lesion load per region (atlas.h) of every timepoint, or NULL; read
 	 * once by the caller and only read here, by every thread at once */
 	const struct lesion_atlas *atlas;
@@ -272,6 +274,21 @@ void lesion_cohort_outcomes_release(struct lesion_cohort_outcome *outcomes, int 
  * @opt->quicklook), so a report never shows a stale one. A picture that
  * cannot be drawn (grids differ) is a warning, not a failure. Memory: the
  * participant's map and one image more per thread.
+ *
+ * With @opt->save_masks every timepoint gets
+ * OUT_DIR/sub-<label>/sub-<label>[_ses-<session>]_label-lesion_mask.nii.gz,
+ * the lesion voxels it counted (uint8 0/1, the input's header: sform,
+ * qform, pixdim, units); with @opt->save_change_maps every later timepoint
+ * gets sub-<label>_ses-<session>_desc-change_dseg.nii.gz, its change map
+ * against the baseline (0 background, 1 resolved, 2 persistent, 3 new),
+ * except when the two are on different grids (then the change's warning
+ * says no map was written). They follow their results like the picture:
+ * recorded with the results' key, written again only when missing or
+ * outdated (which recomputes the participant), kept by a run without the
+ * option while they match, removed when they no longer do. Sessions must
+ * be BIDS labels. An image that cannot be written fails its participant
+ * (status error, LESION_ERR_PARTIAL overall), never the run. Memory: a
+ * single-timepoint participant is loaded instead of streamed.
  *
  * Several processes may run this on one OUT_DIR at once: each
  * participant's folder is locked while it is written, and nothing outside

@@ -153,6 +153,8 @@ static const char *const bids_examples[] = {
 	"lesionvol bids sample_data bids_out participant && lesionvol bids sample_data bids_out group",
 	"lesionvol bids sample_data bids_out participant --quicklook --anatomy-pattern "
 	"'*_FLAIR.nii.gz' && lesionvol bids sample_data bids_out group",
+	"lesionvol bids sample_data bids_out participant --participant-label 01 --save-masks "
+	"--save-change-maps",
 	NULL,
 };
 
@@ -180,7 +182,10 @@ const struct cli_command cmd_bids = {
 		"--quicklook at the participant level draws sub-<label>/"
 		"sub-<label>_quicklook.png, as 'lesionvol cohort --quicklook' does, over "
 		"the file of the last session's mask folder that --anatomy-pattern "
-		"matches (else over the mask); the group level's report.html embeds it.",
+		"matches (else over the mask); the group level's report.html embeds it.\n"
+		"--save-masks and --save-change-maps at the participant level write "
+		"each session's lesion mask and each later session's change map into "
+		"sub-<label>/, as 'lesionvol cohort' does.",
 	.min_args = 3,
 	.max_args = 3,
 	.groups = bids_groups,

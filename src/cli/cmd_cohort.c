@@ -105,6 +105,7 @@ static const char *const cohort_examples[] = {
 	"lesionvol cohort sample_data/cohort.tsv -o cohort_out",
 	"lesionvol cohort sample_data/cohort.tsv -o cohort_out --consecutive --threads 2 --force",
 	"lesionvol cohort sample_data/cohort.tsv -o cohort_out --quicklook",
+	"lesionvol cohort sample_data/cohort.tsv -o cohort_out --save-masks --save-change-maps",
 	NULL,
 };
 
@@ -136,6 +137,15 @@ const struct cli_command cmd_cohort = {
 		"report.html embeds it in the participant's row. A rerun redraws only "
 		"pictures whose results or anatomy changed (--force: all), and removes "
 		"a picture that no longer matches its participant's results.\n"
+		"--save-masks writes each session's lesion mask (the voxels counted, "
+		"uint8 0/1) as sub-<label>/sub-<label>_ses-<session>_label-lesion_mask."
+		"nii.gz, --save-change-maps each later session's change map against the "
+		"baseline (0 background, 1 resolved, 2 persistent, 3 new) as "
+		"sub-<label>_ses-<session>_desc-change_dseg.nii.gz, both with the "
+		"input's geometry; none for a session on another grid than the "
+		"baseline (changes.tsv says so). They follow their results as the "
+		"pictures do. An image that cannot be written fails its participant "
+		"(exit 3).\n"
 		"--atlas LABELS (read once, on the images' grid) adds regions.tsv: a "
 		"row per participant, session and atlas region lesioned in someone "
 		"(--all-regions: every region) with the lesion volume and fraction "

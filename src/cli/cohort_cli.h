@@ -11,12 +11,14 @@
 
 /* --compare, --log-offset-ml, --covariate (group level). */
 extern const struct cli_option_group cli_group_comparison;
-/* --consecutive, --force (participant level). */
+/* --consecutive, --force, --quicklook, --save-masks, --save-change-maps
+ * (participant level). */
 extern const struct cli_option_group cli_group_participant;
 
 /*
  * cli_cohort_options() - the participant level's options from @args (rule,
- * --mask, --volume, --consecutive, --force, --atlas read once, progress bar
+ * --mask, --volume, --consecutive, --force, --quicklook, --save-masks,
+ * --save-change-maps, --atlas read once, progress bar
  * on a terminal); release with cli_cohort_options_release().
  * Returns 0 or an exit code after printing the usage error.
  */

@@ -29,6 +29,14 @@ const struct cli_option_group cli_group_participant = {
 		 "report.html: the baseline-vs-last change map (resolved blue, "
 		 "persistent yellow, new red), or a single session's lesion, over the "
 		 "last session's anatomy (manifest column 'anatomy') or image"},
+		{"save-masks", 0, CLI_FLAG, NULL,
+		 "also write each session's lesion mask, the voxels counted (uint8 0/1, "
+		 "the input's geometry): sub-<label>/sub-<label>_ses-<session>_"
+		 "label-lesion_mask.nii.gz"},
+		{"save-change-maps", 0, CLI_FLAG, NULL,
+		 "also write each later session's change map against the baseline (0 "
+		 "background, 1 resolved, 2 persistent, 3 new; none when the grids "
+		 "differ): sub-<label>/sub-<label>_ses-<session>_desc-change_dseg.nii.gz"},
 		{NULL},
 	},
 };
@@ -126,6 +134,8 @@ int cli_cohort_options(const struct cli_args *args, struct lesion_cohort_options
 	opt->consecutive = cli_flag(args, "consecutive");
 	opt->force = cli_flag(args, "force");
 	opt->quicklook = cli_flag(args, "quicklook");
+	opt->save_masks = cli_flag(args, "save-masks");
+	opt->save_change_maps = cli_flag(args, "save-change-maps");
 	/* read once here; every participant's thread only reads it */
 	struct lesion_atlas *atlas;
 	if ((rc = cli_atlas_from_args(args, &atlas)))

@@ -275,11 +275,12 @@ static void hash_inputs(cJSON *inputs)
 	}
 }
 
-/* Measure the participant; fill the results of @d; draw @png_path if given. */
+/* Measure the participant; fill the results of @d; draw @png_path if given
+ * and write the images @maps asks for. */
 static enum lesion_status compute(const struct lesion_cohort_participant *p,
 				  const struct lesion_cohort_options *opt, cJSON *d,
 				  const char *png_path, const char *qkey,
-				  struct lesion_error *err)
+				  struct lesion_cohort_maps *maps, struct lesion_error *err)
 {
 	enum lesion_status st = LESION_OK;
 	struct lesion_series s;
@@ -313,7 +314,9 @@ static enum lesion_status compute(const struct lesion_cohort_participant *p,
 	so.days = days;
 	so.keep_map = png_path != NULL;
 	so.atlas = opt->atlas;
-	st = lesion_series_run(paths, p->n_timepoints, &so, &s, err);
+	st = lesion_cohort_maps_hooks(maps, &so, err);
+	if (!st)
+		st = lesion_series_run(paths, p->n_timepoints, &so, &s, err);
 	if (st)
 		goto out;
 	if (opt->atlas)
@@ -336,9 +339,12 @@ static enum lesion_status compute(const struct lesion_cohort_participant *p,
 	cJSON *w = cJSON_GetObjectItemCaseSensitive(d, "warnings");
 	for (int k = 0; k < s.n_warnings; k++)
 		cJSON_AddItemToArray(w, cJSON_CreateString(s.warnings[k]));
+	lesion_cohort_maps_finish(maps, &s, LESION_OK, lesion_json_string(d, "compute_key"), d);
 	if (png_path)
 		lesion_cohort_quicklook_record(p, &s, opt->volume_index, png_path, qkey, d);
 out:
+	if (st)
+		lesion_cohort_maps_finish(maps, &s, st, NULL, d);
 	lesion_series_release(&s);
 	free(paths);
 	free(days);
@@ -350,7 +356,8 @@ out:
 static void reuse(cJSON *d, const cJSON *old)
 {
 	static const char *const keys[] = {"status", "message", "error_status", "changes",
-					   "warnings", "inputs", "atlas", "quicklook"};
+					   "warnings", "inputs", "atlas", "quicklook", "masks",
+					   "change_maps"};
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(old, keys[k]);
 		if (!v)
@@ -472,6 +479,7 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	struct lesion_buf text = {0};
 	char *json_path = NULL, *dir = NULL, *old_text = NULL, *json_name = NULL;
 	struct lesion_buf png = {0};
+	struct lesion_cohort_maps maps = {0};
 	cJSON *params = NULL, *inputs = NULL, *d = NULL, *old = NULL;
 	int fd = -1;
 	size_t old_size = 0;
@@ -510,8 +518,12 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 		while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
 			;
 	const char *names[] = {json_name, strrchr(png.data, '/') + 1, NULL};
-	if (!fresh) /* a folder just made holds no leftovers */
+	if (lesion_cohort_maps_init(&maps, p, opt, dir, &e))
+		goto out;
+	if (!fresh) { /* a folder just made holds no leftovers */
 		lesion_cohort_remove_stale_temps(dir, names);
+		lesion_cohort_maps_remove_stale_temps(&maps);
+	}
 
 	params = parameters_json(opt);
 	inputs = inputs_json(p, opt);
@@ -522,7 +534,8 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	d = document(plan, p, key);
 	cJSON_AddItemReferenceToObject(d, "parameters", params);
 	if (!opt->force && old && reusable(old, key) &&
-	    (!opt->quicklook || lesion_cohort_quicklook_current(old, qkey, png.data))) {
+	    (!opt->quicklook || lesion_cohort_quicklook_current(old, qkey, png.data)) &&
+	    lesion_cohort_maps_current(old, opt, key, dir, p->label)) {
 		reuse(d, old);
 		oc->reused = 1;
 	} else {
@@ -530,11 +543,12 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 		cJSON_AddItemReferenceToObject(d, "inputs", inputs);
 		struct lesion_error ce = {0};
 		enum lesion_status st = compute(p, opt, d, opt->quicklook ? png.data : NULL,
-						qkey, &ce);
+						qkey, &maps, &ce);
 		if (st)
 			set_error(d, st, ce.message);
 	}
 	lesion_cohort_quicklook_keep_matching(d, old, qkey, png.data);
+	lesion_cohort_maps_keep_matching(&maps, d, old, key);
 	const char *status = lesion_json_string(d, "status");
 	if (status && strcmp(status, "ok") != 0) {
 		oc->status = (enum lesion_status)lesion_json_number(d, "error_status");
@@ -564,6 +578,7 @@ out:
 	cJSON_Delete(inputs);
 	lesion_buf_release(&text);
 	lesion_buf_release(&png);
+	lesion_cohort_maps_release(&maps);
 	free(old_text);
 	free(json_path);
 	free(dir);

@@ -154,6 +154,87 @@ int lesion_cohort_quicklook_current(const cJSON *old, const char *qkey,
 void lesion_cohort_quicklook_keep_matching(cJSON *d, const cJSON *old, const char *qkey,
 					   const char *png_path);
 
+/* ---- saved masks and change maps (cohort_maps.c) ---- */
+
+struct lesion_series_options;
+
+/*
+ * lesion_cohort_map_name() - the file name of a saved image, in a new
+ * string (NULL when out of memory): "sub-L[_ses-S]_label-lesion_mask.nii.gz"
+ * for a mask (BIDS derivatives' mask with a label entity), with @change
+ * "sub-L[_ses-S]_desc-change_dseg.nii.gz" (a discrete segmentation).
+ */
+char *lesion_cohort_map_name(const char *label, const char *session, int change);
+
+/*
+ * struct lesion_cohort_maps - one participant's saved images while it is
+ * computed: their names per timepoint (plan order; NULL when the session
+ * is not a BIDS label) and which were written.
+ */
+struct lesion_cohort_maps {
+	const struct lesion_cohort_participant *p;
+	const struct lesion_cohort_options *opt;
+	const char *dir;          /* OUT_DIR/sub-<label> */
+	char **mask_names, **change_names;
+	int *mask_state;          /* 1: written */
+	int *change_state;        /* 1: written, 2: different grids, none */
+};
+
+/* lesion_cohort_maps_init() - names of @p's images in @dir (@p has a valid
+ * label). LESION_ERR_INTERNAL when out of memory. Release with
+ * lesion_cohort_maps_release(). */
+enum lesion_status lesion_cohort_maps_init(struct lesion_cohort_maps *m,
+					   const struct lesion_cohort_participant *p,
+					   const struct lesion_cohort_options *opt,
+					   const char *dir, struct lesion_error *err);
+
+/*
+ * lesion_cohort_maps_hooks() - with --save-masks/--save-change-maps, set
+ * @so's hooks so lesion_series_run() writes the images (atomically, uint8,
+ * with the input's header) as it goes. LESION_ERR_PARTIAL when a session
+ * is not a BIDS label. An image that cannot be written, or whose name is
+ * one of the participant's inputs, stops the series with
+ * LESION_ERR_PARTIAL: the participant fails, the run goes on.
+ */
+enum lesion_status lesion_cohort_maps_hooks(struct lesion_cohort_maps *m,
+					    struct lesion_series_options *so,
+					    struct lesion_error *err);
+
+/*
+ * lesion_cohort_maps_finish() - after lesion_series_run() returned @st:
+ * when ok, record the images in @d as "masks" and "change_maps" ({key
+ * (@key), files: [{session, file}...]}; a change map not written for grids
+ * that differ has file null and its change's warning says so); when not,
+ * remove the images this run wrote.
+ */
+void lesion_cohort_maps_finish(struct lesion_cohort_maps *m, const struct lesion_series *s,
+			       enum lesion_status st, const char *key, cJSON *d);
+
+/* lesion_cohort_maps_release() - free what @m owns. */
+void lesion_cohort_maps_release(struct lesion_cohort_maps *m);
+
+/*
+ * lesion_cohort_maps_current() - whether the participant document @old
+ * holds every image @opt asks for, recorded with key @key and present in
+ * @dir; true for a failed participant, which has none.
+ */
+int lesion_cohort_maps_current(const cJSON *old, const struct lesion_cohort_options *opt,
+			       const char *key, const char *dir, const char *label);
+
+/*
+ * lesion_cohort_maps_keep_matching() - before @d is written: keep the
+ * records of @d (or of @old, when @d was recomputed without the options)
+ * whose key is @key on an ok @d; remove every image @old recorded that the
+ * kept records do not list (other results, sessions no longer there).
+ * Never removes one of the participant's inputs.
+ */
+void lesion_cohort_maps_keep_matching(const struct lesion_cohort_maps *m, cJSON *d,
+				      const cJSON *old, const char *key);
+
+/* lesion_cohort_maps_remove_stale_temps() - temporary files of the
+ * participant's images left by a killed writer (the folder is locked). */
+void lesion_cohort_maps_remove_stale_temps(const struct lesion_cohort_maps *m);
+
 /* ---- atlas regions in the participants' files (cohort_regions.c) ---- */
 
 struct lesion_atlas;

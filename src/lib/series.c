@@ -55,9 +55,11 @@ static enum lesion_status load_timepoint(const char *path, int index,
 	for (int k = 0; k < h->vol->n_warnings; k++)
 		add_warning(s, "'%s': %s", path, h->vol->warnings[k]);
 	h->index = index;
-	h->seg.want_mask = want_voxels || opt->atlas;
+	h->seg.want_mask = want_voxels || opt->atlas || opt->on_mask;
 	h->seg.want_labels = want_voxels;
 	st = lesion_measure_load(h->vol, opt->volume_index, mask, &opt->rule, m, &h->seg, err);
+	if (!st && opt->on_mask)
+		st = opt->on_mask(opt->hook_ctx, index, h->vol, h->seg.mask, err);
 	if (!st && opt->atlas)
 		st = lesion_atlas_measure(opt->atlas, h->vol, h->seg.mask,
 					  s->region_loads + (size_t)index * (size_t)s->n_regions,
@@ -140,14 +142,15 @@ enum lesion_status lesion_series_run(const char *const *paths, int n,
 			continue;
 		int is_last = k == n - 1;
 		int same = lesion_geometry_same_grid(&base.vol->geom, &cur.vol->geom, 1e-3);
-		if (is_last && (opt->change_map_path || (opt->keep_map && same))) {
-			if (!same) {
-				st = lesion_error_set(err, LESION_ERR_INPUT,
-					"cannot write change map '%s': '%s' and '%s' are on "
-					"different grids (co-register them first)",
-					opt->change_map_path, paths[base.index], paths[i]);
-				goto out;
-			}
+		if (is_last && opt->change_map_path && !same) {
+			st = lesion_error_set(err, LESION_ERR_INPUT,
+				"cannot write change map '%s': '%s' and '%s' are on "
+				"different grids (co-register them first)",
+				opt->change_map_path, paths[base.index], paths[i]);
+			goto out;
+		}
+		if (same && (opt->on_change_map ||
+			     (is_last && (opt->change_map_path || opt->keep_map)))) {
 			change_map = malloc((size_t)cur.vol->geom.n_voxels);
 			if (!change_map) {
 				st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
@@ -158,11 +161,15 @@ enum lesion_status lesion_series_run(const char *const *paths, int n,
 		lesion_change_compare(base.vol, &out->measurements[base.index], &base.seg,
 				      days ? days[base.index] : NAN, cur.vol,
 				      &out->measurements[i], &cur.seg,
-				      days ? days[i] : NAN, c, is_last ? change_map : NULL);
+				      days ? days[i] : NAN, c, change_map);
 		c->from = base.index;
 		c->to = i;
 		if (c->warning[0])
 			add_warning(out, "%s", c->warning);
+		if (opt->on_change_map &&
+		    (st = opt->on_change_map(opt->hook_ctx, base.index, i, cur.vol, change_map,
+					     err)))
+			goto out;
 		if (opt->consecutive && k >= 2) {
 			struct lesion_change *cc = &out->changes[out->n_changes++];
 			lesion_change_compare(prev.vol, &out->measurements[prev.index],
@@ -174,17 +181,19 @@ enum lesion_status lesion_series_run(const char *const *paths, int n,
 			if (cc->warning[0])
 				add_warning(out, "%s", cc->warning);
 		}
-		if (change_map && opt->change_map_path) {
+		if (is_last && change_map && opt->change_map_path) {
 			st = lesion_volume_write_like(base.vol, opt->change_map_path,
 						      LESION_DT_UINT8, change_map, err);
 			if (st)
 				goto out;
 		}
-		if (change_map && opt->keep_map) {
+		if (is_last && change_map && opt->keep_map) {
 			out->map = change_map;
 			out->map_is_change = 1;
 			change_map = NULL;
 		}
+		free(change_map);
+		change_map = NULL;
 		/* keep the previous timepoint only when --consecutive needs it */
 		held_release(&prev);
 		if (opt->consecutive) {
