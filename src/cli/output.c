@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lesionvol/io.h"
+#include "lesionvol/number.h"
 
 enum cli_format cli_format_of(const struct cli_args *args)
 {
@@ -26,15 +27,12 @@ void cli_format_number(double v, char *buf, size_t size)
 		snprintf(buf, size, "n/a");
 		return;
 	}
-	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-		snprintf(buf, size, "%.0f", v);
-		return;
-	}
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(buf, size, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return;
-	}
+	/* this always tried 15 digits first: the same text for every normal
+	 * double, but subnormals (fewer bits) could have shorter ones */
+	if (fpclassify(v) == FP_SUBNORMAL)
+		lesion_double_shortest_g(v, 15, buf, size);
+	else
+		lesion_double_shortest(v, buf, size);
 }
 
 /* Table cells are for people: seven significant digits. */

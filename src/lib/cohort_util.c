@@ -2,6 +2,8 @@
  * stale temporary files for the cohort modules. */
 #include "cohort_internal.h"
 
+#include "lesionvol/number.h"
+
 #include <cJSON.h>
 
 #include <dirent.h>
@@ -83,17 +85,7 @@ void lesion_number_format(double v, char *buf, size_t size)
 		snprintf(buf, size, "n/a");
 		return;
 	}
-	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-		snprintf(buf, size, "%.0f", v == 0 ? 0.0 : v); /* no "-0" */
-		return;
-	}
-	/* %g drops trailing zeros, so the first precision that reads back
-	 * exactly gives the shortest text */
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, size, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return;
-	}
+	lesion_double_shortest(v == 0 ? 0.0 : v, buf, size); /* no "-0" */
 }
 
 static void json_string(struct lesion_buf *b, const char *s)

@@ -1,6 +1,7 @@
 /* segment.c: SPEC.md's segmentation rule: its checks and description, the
  * exact median/MAD of relative thresholds, and the one-pass thresholding. */
 #include "lesionvol/segment.h"
+#include "lesionvol/number.h"
 #include "segment_internal.h"
 
 #include <math.h>
@@ -54,16 +55,6 @@ enum lesion_status lesion_rule_check(const struct lesion_rule *rule,
 	return LESION_OK;
 }
 
-/* The shortest text that reads back as @v, for rules that can be re-run. */
-static void shortest(double v, char *buf, size_t size)
-{
-	for (int prec = 6; prec <= 17; prec++) {
-		snprintf(buf, size, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return;
-	}
-}
-
 static void appendf(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -85,15 +76,15 @@ void lesion_rule_describe(const struct lesion_rule *rule, char *buf, size_t size
 		return;
 	buf[0] = '\0';
 	if (rule->has_thr) {
-		shortest(rule->thr, lo, sizeof(lo));
+		lesion_double_shortest_g(rule->thr, 6, lo, sizeof(lo));
 	} else if (rule->has_zthr) {
-		shortest(rule->zthr, num, sizeof(num));
+		lesion_double_shortest_g(rule->zthr, 6, num, sizeof(num));
 		snprintf(lo, sizeof(lo), "median + %s x 1.4826 x MAD", num);
 	}
 	if (rule->has_uthr) {
-		shortest(rule->uthr, hi, sizeof(hi));
+		lesion_double_shortest_g(rule->uthr, 6, hi, sizeof(hi));
 	} else if (rule->has_uzthr) {
-		shortest(rule->uzthr, num, sizeof(num));
+		lesion_double_shortest_g(rule->uzthr, 6, num, sizeof(num));
 		snprintf(hi, sizeof(hi), "median - %s x 1.4826 x MAD", num);
 	}
 	if (*lo && *hi)
@@ -110,7 +101,7 @@ void lesion_rule_describe(const struct lesion_rule *rule, char *buf, size_t size
 	if (rule->min_voxels > 0)
 		appendf(buf, size, "; components >= %lld voxels", (long long)rule->min_voxels);
 	if (rule->min_volume_mm3 > 0) {
-		shortest(rule->min_volume_mm3, num, sizeof(num));
+		lesion_double_shortest_g(rule->min_volume_mm3, 6, num, sizeof(num));
 		appendf(buf, size, "; components >= %s mm^3", num);
 	}
 }

@@ -2,6 +2,7 @@
  * participant (group, age, lesion volume course), renders its sessions in
  * parallel and writes a BIDS-shaped dataset with a manifest and truth.tsv. */
 #include "lesionvol/simulate.h"
+#include "lesionvol/number.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -121,20 +122,6 @@ enum lesion_status lesion_sim_params_check(struct lesion_sim_params *p,
 		return lesion_error_set(err, LESION_ERR_USAGE,
 			"datatype must be uint8, int16 or float32");
 	return LESION_OK;
-}
-
-/* Shortest decimal text that reads back as the same double. */
-static void format_number(double v, char *buf, size_t size)
-{
-	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-		snprintf(buf, size, "%.0f", v);
-		return;
-	}
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, size, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return;
-	}
 }
 
 /* What is drawn for a participant before any image. */
@@ -437,9 +424,9 @@ static enum lesion_status text_write(struct text *t, const char *dir, const char
 static void describe_command(struct text *t, const struct lesion_sim_params *p)
 {
 	char e[32], v[3][32];
-	format_number(p->effect, e, sizeof(e));
+	lesion_double_shortest(p->effect, e, sizeof(e));
 	for (int i = 0; i < 3; i++)
-		format_number(p->voxel_size_mm[i], v[i], sizeof(v[i]));
+		lesion_double_shortest(p->voxel_size_mm[i], v[i], sizeof(v[i]));
 	text_add(t, "lesionvol simulate --subjects %d --sessions %d --groups ",
 		 p->n_subjects, p->n_sessions);
 	for (int i = 0; i < p->n_groups; i++)
@@ -499,8 +486,8 @@ static enum lesion_status write_tables(const char *dir, const struct lesion_sim_
 		     "lesion_volume_mm3\tn_components\tvoxel_volume_mm3\n");
 	for (size_t i = 0; i < (size_t)p->n_subjects * (size_t)ns; i++) {
 		char vol[32], vv[32];
-		format_number(rows[i].lesion_volume_mm3, vol, sizeof(vol));
-		format_number(rows[i].voxel_volume_mm3, vv, sizeof(vv));
+		lesion_double_shortest(rows[i].lesion_volume_mm3, vol, sizeof(vol));
+		lesion_double_shortest(rows[i].voxel_volume_mm3, vv, sizeof(vv));
 		text_add(&t, "%s\t%s\t%s\t%d\t%lld\t%s\t%lld\t%s\n", rows[i].participant_id,
 			 rows[i].session, rows[i].group, rows[i].days,
 			 (long long)rows[i].lesion_voxels, vol,
