@@ -9,10 +9,8 @@
 #include <math.h>
 #include <omp.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -241,68 +239,38 @@ enum { BATCH = N_SLOTS / 2 };
 struct pipe {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	_Atomic int64_t filled, labelled; /* chunks so far */
-	_Atomic int64_t wake_filled;      /* the labeller sleeps until filled reaches it */
-	_Atomic int64_t wake_labelled;    /* the reader sleeps until labelled reaches it */
-	_Atomic int stop;                 /* a read failed or memory ran out */
+	int64_t filled, labelled;      /* chunks so far */
+	int64_t wake_filled;           /* the labeller sleeps until filled reaches it */
+	int64_t wake_labelled;         /* the reader sleeps until labelled reaches it */
+	int stop;                      /* a read failed or memory ran out */
 };
 
-static double now_us(void)
+/* Wait until *@count >= @need; if that means sleeping, until *@count >=
+ * @enough (>= @need), announced in *@wake. */
+static void pipe_wait(struct pipe *p, const int64_t *count, int64_t *wake, int64_t need,
+		      int64_t enough, int *stop)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
-
-/*
- * Wait until *@count >= @need. The other side is usually a chunk away, so
- * first spin for up to SPIN_US; then sleep until *@count >= @enough (>=
- * @need), announced in *@wake. (The announcement and the count are
- * sequentially consistent: either the poster sees it, or the waiter sees
- * the count, so no wake-up is lost.)
- */
-enum { SPIN_US = 1000 };
-
-static void pipe_wait(struct pipe *p, _Atomic int64_t *count, _Atomic int64_t *wake,
-		      int64_t need, int64_t enough, int *stop)
-{
-	double start = 0.0;
-	for (int i = 1; atomic_load(count) < need && !atomic_load(&p->stop); i++) {
-		if (i % 64 == 0) {
-			double t = now_us();
-			if (start == 0.0)
-				start = t;
-			else if (t - start > SPIN_US)
-				break;
-		}
-#ifdef __SSE2__
-		_mm_pause();
-#endif
-	}
-	if (atomic_load(count) < need && !atomic_load(&p->stop)) {
-		pthread_mutex_lock(&p->mu);
-		atomic_store(wake, enough);
-		while (!atomic_load(&p->stop) && atomic_load(count) < enough)
+	pthread_mutex_lock(&p->mu);
+	if (*count < need) {
+		*wake = enough;
+		while (!p->stop && *count < enough)
 			pthread_cond_wait(&p->cv, &p->mu);
-		atomic_store(wake, 0);
-		pthread_mutex_unlock(&p->mu);
+		*wake = 0;
 	}
-	*stop = atomic_load(&p->stop);
+	*stop = p->stop;
+	pthread_mutex_unlock(&p->mu);
 }
 
-/* Set *@count to @value and wake the other side if it sleeps for that. */
-static void pipe_post(struct pipe *p, _Atomic int64_t *count, _Atomic int64_t *wake,
-		      int64_t value, int stop)
+/* Set *@count to @value and wake the other side if it waits for that. */
+static void pipe_post(struct pipe *p, int64_t *count, const int64_t *wake, int64_t value,
+		      int stop)
 {
-	atomic_store(count, value);
-	if (stop)
-		atomic_store(&p->stop, 1);
-	int64_t w = atomic_load(wake);
-	if (stop || (w && value >= w)) {
-		pthread_mutex_lock(&p->mu);
+	pthread_mutex_lock(&p->mu);
+	*count = value;
+	p->stop |= stop;
+	if (p->stop || (*wake && *count >= *wake))
 		pthread_cond_broadcast(&p->cv);
-		pthread_mutex_unlock(&p->mu);
-	}
+	pthread_mutex_unlock(&p->mu);
 }
 
 /* The labelling side of the ring: chunks in file order as they are read. */
