@@ -397,7 +397,6 @@ static int reusable(const cJSON *old, const char *key)
 	       cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(old, "timepoints"));
 }
 
-/* mkdir -p's last step; *@created (when not NULL): it did not exist. */
 /* @d as the group level reads it back: a deep copy without the component
  * lists, which it does not need and which can be thousands of objects. */
 static cJSON *copy_without_components(const cJSON *d)
@@ -421,6 +420,7 @@ static cJSON *copy_without_components(const cJSON *d)
 	return c;
 }
 
+/* mkdir -p's last step; *@created (when not NULL): it did not exist. */
 static enum lesion_status make_dir(const char *path, int *created, struct lesion_error *err)
 {
 	int made = mkdir(path, 0777) == 0;
