@@ -282,3 +282,14 @@ def mricron_names(path):
             if fields:
                 names[int(fields[0])] = fields[1]
     return names
+
+
+MRICRON_TEMPLATES = "/usr/share/mricron/templates"
+
+
+def mricron_template(name):
+    """Path of MRIcron's template @name (Debian's mricron-data); skips when missing."""
+    path = os.path.join(MRICRON_TEMPLATES, name)
+    if not os.path.exists(path):
+        skip("%s not found (apt-get install mricron-data)" % path)
+    return path

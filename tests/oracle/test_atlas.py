@@ -26,14 +26,7 @@ import numpy as np
 
 import lvtest
 
-TEMPLATES = "/usr/share/mricron/templates"
-
-
-def template(name):
-    path = os.path.join(TEMPLATES, name)
-    if not os.path.exists(path):
-        lvtest.skip("%s not found (apt-get install mricron-data)" % path)
-    return path
+template = lvtest.mricron_template
 
 
 def expected(lesion_path, atlas_path, names, all_regions):

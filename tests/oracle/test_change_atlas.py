@@ -28,14 +28,7 @@ from scipy import ndimage
 
 import lvtest
 
-TEMPLATES = "/usr/share/mricron/templates"
-
-
-def template(name):
-    path = os.path.join(TEMPLATES, name)
-    if not os.path.exists(path):
-        lvtest.skip("%s not found (apt-get install mricron-data)" % path)
-    return path
+template = lvtest.mricron_template
 
 
 class ChangeAtlas(unittest.TestCase):
