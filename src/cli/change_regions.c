@@ -9,11 +9,12 @@
 
 #include "lesionvol/change.h"
 
-const char *const cli_change_region_timepoint_columns[] = {
+/* The TSV/CSV columns. */
+static const char *const timepoint_columns[] = {
 	"timepoint", "image", "days", "label", "name", "region_voxels",
 	"region_volume_mm3", "lesion_voxels", "lesion_volume_mm3", "lesion_fraction",
 	NULL};
-const char *const cli_change_region_change_columns[] = {
+static const char *const change_columns[] = {
 	"baseline_timepoint", "timepoint", "baseline_image", "image", "baseline_days",
 	"days", "label", "name", "region_volume_mm3", "baseline_mm3", "volume_mm3",
 	"delta_mm3", "percent_change", "rate_mm3_per_day", "baseline_fraction",
@@ -112,7 +113,10 @@ void cli_change_regions_add(cJSON *tps, cJSON *chs, const struct lesion_series *
 	free(rank);
 }
 
-cJSON *cli_rows_flatten(const cJSON *parents, const char *const *keep, const char *child)
+/* One row per element of each @parents[i][@child] array: the parent's
+ * fields named in @keep (NULL-terminated), then the child's. */
+static cJSON *rows_flatten(const cJSON *parents, const char *const *keep,
+			   const char *child)
 {
 	cJSON *rows = cJSON_CreateArray();
 	const cJSON *p, *row;
@@ -140,8 +144,8 @@ void cli_change_regions_write(FILE *f, enum cli_format fmt, const cJSON *tps,
 	static const char *const ch_keep[] = {"baseline_timepoint", "timepoint",
 					      "baseline_image", "image", "baseline_days",
 					      "days", NULL};
-	cJSON *tp_rows = cli_rows_flatten(tps, tp_keep, "regions");
-	cJSON *ch_rows = cli_rows_flatten(chs, ch_keep, "regions");
+	cJSON *tp_rows = rows_flatten(tps, tp_keep, "regions");
+	cJSON *ch_rows = rows_flatten(chs, ch_keep, "regions");
 	if (fmt == CLI_FORMAT_TABLE) {
 		fprintf(f, "\nRegions (lesion load per atlas region and timepoint):\n");
 		if (cJSON_GetArraySize(tp_rows))
@@ -153,9 +157,9 @@ void cli_change_regions_write(FILE *f, enum cli_format fmt, const cJSON *tps,
 			cli_write_rows(f, fmt, table_change_columns, ch_rows, 1);
 		}
 	} else if (timepoints) {
-		cli_write_rows(f, fmt, cli_change_region_timepoint_columns, tp_rows, 1);
+		cli_write_rows(f, fmt, timepoint_columns, tp_rows, 1);
 	} else {
-		cli_write_rows(f, fmt, cli_change_region_change_columns, ch_rows, 1);
+		cli_write_rows(f, fmt, change_columns, ch_rows, 1);
 	}
 	cJSON_Delete(tp_rows);
 	cJSON_Delete(ch_rows);

@@ -84,15 +84,4 @@ void cli_change_regions_add(cJSON *tps, cJSON *chs, const struct lesion_series *
 void cli_change_regions_write(FILE *f, enum cli_format fmt, const cJSON *tps,
 			      const cJSON *chs, int timepoints);
 
-/*
- * cli_rows_flatten() - one row per element of each @parents[i][@child]
- * array: the parent's fields named in @keep (NULL-terminated), then the
- * child's. Free with cJSON_Delete().
- */
-cJSON *cli_rows_flatten(const cJSON *parents, const char *const *keep, const char *child);
-
-/* The TSV/CSV columns of cli_change_regions_write(). */
-extern const char *const cli_change_region_timepoint_columns[];
-extern const char *const cli_change_region_change_columns[];
-
 #endif
