@@ -117,6 +117,37 @@ def test_formats_parse():
     assert len([l for l in out.splitlines() if l.strip()]) >= 10 + N_BLOBS
 
 
+def test_streamed_json_is_the_tree_json():
+    """`measure --format json` streams its text (no cJSON tree, issue 9);
+    with --atlas it prints a tree, which adds outside_atlas_mm3 and regions
+    after the components: before them both must be the same bytes (layout,
+    escaping of an odd file name, n/a as null, reference fields, soft
+    volumes, --top, no lesion at all)."""
+    rng = np.random.default_rng(3)
+    v = ndimage.gaussian_filter(rng.random((30, 28, 20)), 1.5).astype(np.float32)
+    v[0, 0, :4] = np.nan
+    v[5, 5, 5] = np.inf
+    aff = np.diag([1.1, 0.9, 2.0, 1.0])
+    path = os.path.join(TMP, 'we"ird\\ \tname \u00e9.nii.gz')
+    nib.save(nib.Nifti1Image(v, aff), path)
+    labels = np.zeros(v.shape, np.int16)
+    labels[:10] = 1
+    atlas = os.path.join(TMP, "stream_atlas.nii.gz")
+    nib.save(nib.Nifti1Image(labels, aff), atlas)
+    for opts in ([], ["--top", "0"], ["--thr", "0.52", "--soft", "--top", "2"],
+                 ["--zthr", "1.5"], ["--thr", "2"]):
+        rc, stream, err = lvtest.run(["measure", path, "--format", "json", "-q", *opts])
+        assert rc == 0, (opts, err)
+        rc, tree, err = lvtest.run(["measure", path, "--format", "json", "-q", "--atlas",
+                                    atlas, *opts])
+        assert rc == 0, (opts, err)
+        assert stream.endswith("]\n}\n"), (opts, stream[-40:])
+        head = stream[:-3]
+        assert tree.startswith(head) and tree[len(head):].startswith(',\n\t"outside_atlas_mm3"'), \
+            (opts, head[-200:], tree[len(head) - 200:len(head) + 40])
+        assert json.loads(stream)["image"] == path
+
+
 def test_top_limits_listed_components_only():
     rc, out, _ = lvtest.run(["measure", BLOBS, "--format", "json", "--top", "2"])
     js = json.loads(out)
