@@ -17,7 +17,6 @@ static const char *const table_columns_soft[] = {
 	"label", "voxels", "volume_mm3", "soft_mm3", "centroid_vox", "centroid_mm",
 	"bbox_min", "bbox_max", "mean", "max", NULL};
 
-
 /* Outputs must not overwrite an input or each other. */
 static int check_outputs(const struct cli_command *cmd, const char *const *outs,
 			 const char *const *names, int n_out,
@@ -164,31 +163,29 @@ static int run_measure(const struct cli_command *cmd, struct cli_args *args)
 		goto out;
 	}
 	int64_t top = cli_given(args, "top") ? cli_int(args, "top") : m.n_components;
-	if (fmt == CLI_FORMAT_JSON && !atlas) {
-		/* hundreds of components: streamed, no tree (issue 9) */
-		if (cli_output_open(&out, args)) {
-			rc = LESION_ERR_INTERNAL;
-			goto out;
+	/* hundreds of components: JSON is streamed, no tree (issue 9) */
+	int stream = fmt == CLI_FORMAT_JSON && !atlas;
+	cJSON *comps = NULL;
+	if (!stream) {
+		int flat = fmt == CLI_FORMAT_TSV || fmt == CLI_FORMAT_CSV;
+		summary = cli_measurement_json(path, &m, &rule);
+		comps = cJSON_CreateArray();
+		for (int64_t l = 0; l < m.n_components && l < top; l++) {
+			cJSON_AddItemToArray(comps, cli_component_json(flat ? path : NULL,
+				&m.components[l], rule.soft, flat));
 		}
-		cli_measurement_write_json(out.f, path, &m, &rule, top);
-		rc = cli_output_close(&out);
-		goto out;
+		cJSON_AddItemToObject(summary, "components", comps);
+		if (atlas && (rc = cli_regions_add(summary, atlas, args, vol, seg.mask)))
+			goto out;
 	}
-	int flat = fmt == CLI_FORMAT_TSV || fmt == CLI_FORMAT_CSV;
-	summary = cli_measurement_json(path, &m, &rule);
-	cJSON *comps = cJSON_CreateArray();
-	for (int64_t l = 0; l < m.n_components && l < top; l++) {
-		cJSON_AddItemToArray(comps, cli_component_json(flat ? path : NULL,
-			&m.components[l], rule.soft, flat));
-	}
-	cJSON_AddItemToObject(summary, "components", comps);
-	if (atlas && (rc = cli_regions_add(summary, atlas, args, vol, seg.mask)))
-		goto out;
 	if (cli_output_open(&out, args)) {
 		rc = LESION_ERR_INTERNAL;
 		goto out;
 	}
-	print_result(out.f, fmt, args, summary, comps, m.n_components, rule.soft);
+	if (stream)
+		cli_measurement_write_json(out.f, path, &m, &rule, top);
+	else
+		print_result(out.f, fmt, args, summary, comps, m.n_components, rule.soft);
 	rc = cli_output_close(&out);
 out:
 	cJSON_Delete(summary);
