@@ -306,8 +306,7 @@ static enum lesion_status labeller_init(struct lesion_labeller **out,
 	L->in = *in;
 	struct runset *s = &L->s;
 	/* slabs of a quarter of a million voxels or more: enough of them to
-	 * share among threads and to start on while the rest of the image is
-	 * inflated, few enough that their joins cost nothing */
+	 * share among threads, few enough that their joins cost nothing */
 	int64_t plane = s->nx * s->ny;
 	int64_t per = plane >= (1 << 18) ? 1 : (1 << 18) / plane;
 	L->n_slabs = (s->nz + per - 1) / per;
