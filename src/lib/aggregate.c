@@ -48,9 +48,12 @@ static int matches_plan(const cJSON *doc, const struct lesion_cohort_participant
 
 void lesion_aggregate_release(struct lesion_aggregate *a)
 {
+	/* also after lesion_aggregate_load() ran out of memory for one array */
 	for (int i = 0; i < a->n; i++) {
-		cJSON_Delete(a->docs[i]);
-		free(a->errors[i]);
+		if (a->docs)
+			cJSON_Delete(a->docs[i]);
+		if (a->errors)
+			free(a->errors[i]);
 	}
 	free(a->docs);
 	free(a->errors);

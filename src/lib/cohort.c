@@ -563,6 +563,13 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	 * reused ones only when the group or extra columns changed */
 	if (!oc->reused || !old_text || strcmp(old_text, text.data) != 0)
 		lesion_write_file_atomic(json_path, text.data, text.len, &e);
+	if (e.status) {
+		/* no file records the images and the picture this run made, so
+		 * no later run would remove them: none of them stays */
+		lesion_cohort_maps_finish(&maps, NULL, e.status, NULL, d);
+		if (opt->quicklook && !oc->reused)
+			unlink(png.data);
+	}
 	if (opt->keep_results && !e.status) /* the group level's copy, made in parallel */
 		oc->result = copy_without_components(d);
 out:

@@ -205,7 +205,8 @@ enum lesion_status lesion_cohort_maps_hooks(struct lesion_cohort_maps *m,
  * when ok, record the images in @d as "masks" and "change_maps" ({key
  * (@key), files: [{session, file}...]}; a change map not written for grids
  * that differ has file null and its change's warning says so); when not,
- * remove the images this run wrote.
+ * remove the images this run wrote (@s is not read then and may be NULL:
+ * also when the participant's file could not be written).
  */
 void lesion_cohort_maps_finish(struct lesion_cohort_maps *m, const struct lesion_series *s,
 			       enum lesion_status st, const char *key, cJSON *d);
