@@ -2,6 +2,7 @@
  * their regions. */
 #include "lesionvol/atlas.h"
 #include "lesionvol/evaluate.h"
+#include "change_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -382,8 +383,8 @@ void lesion_region_change_compute(const struct lesion_region_load *from,
 	out->baseline_mm3 = v0;
 	out->volume_mm3 = v1;
 	out->delta_mm3 = v1 - v0;
-	out->percent_change = v0 > 0 ? 100.0 * (v1 - v0) / v0 : NAN;
-	out->rate_mm3_per_day = (isfinite(days) && days != 0) ? (v1 - v0) / days : NAN;
+	out->percent_change = lesion_percent_change(v0, v1);
+	out->rate_mm3_per_day = lesion_rate_per_day(v0, v1, days);
 	out->baseline_fraction = from->fraction;
 	out->fraction = to->fraction;
 	out->delta_fraction = to->fraction - from->fraction;

@@ -1,6 +1,7 @@
 /* change.c: lesion change between two timepoints of one subject: volumes,
  * voxel overlap, and lesion-wise tracking by component overlap. */
 #include "lesionvol/change.h"
+#include "change_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -153,11 +154,10 @@ void lesion_change_compare(const struct lesion_volume *va,
 	out->baseline_mm3 = v0;
 	out->volume_mm3 = v1;
 	out->delta_mm3 = v1 - v0;
-	out->percent_change = v0 > 0 ? 100.0 * (v1 - v0) / v0 : NAN;
+	out->percent_change = lesion_percent_change(v0, v1);
 	out->log_ratio = (v0 > 0 && v1 > 0) ? log(v1 / v0) : NAN;
 	out->days = (isfinite(days_a) && isfinite(days_b)) ? days_b - days_a : NAN;
-	out->rate_mm3_per_day = (isfinite(out->days) && out->days != 0)
-				? (v1 - v0) / out->days : NAN;
+	out->rate_mm3_per_day = lesion_rate_per_day(v0, v1, out->days);
 	set_na_overlap(out);
 	if (!lesion_geometry_same_grid(&va->geom, &vb->geom, 1e-3)) {
 		describe_grid_difference(va, vb, out->warning, sizeof(out->warning));

@@ -570,7 +570,10 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 		if (opt->quicklook && !oc->reused)
 			unlink(png.data);
 	}
-	if (opt->keep_results && !e.status) /* the group level's copy, made in parallel */
+	/* the group level's copy, made in parallel; it reads a failure other
+	 * than unreadable input from the outcome's message, not a result */
+	if (opt->keep_results && !e.status &&
+	    (oc->status == LESION_OK || oc->status == LESION_ERR_INPUT))
 		oc->result = copy_without_components(d);
 out:
 	if (e.status) {

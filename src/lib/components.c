@@ -255,19 +255,20 @@ static void labeller_free(struct lesion_labeller *L)
 	free(L);
 }
 
-static enum lesion_status labeller_init(struct lesion_labeller **out,
-					const struct row_input *in,
-					const int64_t dim[3], int connectivity,
-					struct lesion_error *err)
+/*
+ * Check @dim and @connectivity, and start @s on them: its dims and an
+ * empty row_start of n_rows + 1 entries (free with runset_release()), and
+ * *@off and *@n_off, the neighbour rows to unite with.
+ */
+static enum lesion_status runset_init(struct runset *s, const int64_t dim[3],
+				      int connectivity, const struct row_offset **off,
+				      int *n_off, struct lesion_error *err)
 {
-	struct lesion_labeller *L;
-	*out = NULL;
-	const struct row_offset *off;
-	int n_off;
+	memset(s, 0, sizeof(*s));
 	switch (connectivity) {
-	case 6: off = offsets6; n_off = 2; break;
-	case 18: off = offsets18; n_off = 4; break;
-	case 26: off = offsets26; n_off = 4; break;
+	case 6: *off = offsets6; *n_off = 2; break;
+	case 18: *off = offsets18; *n_off = 4; break;
+	case 26: *off = offsets26; *n_off = 4; break;
 	default:
 		return lesion_error_set(err, LESION_ERR_USAGE,
 			"connectivity must be 6, 18 or 26, not %d", connectivity);
@@ -277,24 +278,35 @@ static enum lesion_status labeller_init(struct lesion_labeller **out,
 		return lesion_error_set(err, LESION_ERR_USAGE,
 			"cannot label a %lldx%lldx%lld volume", (long long)dim[0],
 			(long long)dim[1], (long long)dim[2]);
-	L = calloc(1, sizeof(*L));
-	if (!L)
-		goto oom;
-	L->off = off;
-	L->n_off = n_off;
-	L->in = *in;
-	struct runset *s = &L->s;
 	s->nx = dim[0];
 	s->ny = dim[1];
 	s->nz = dim[2];
 	s->n_rows = s->ny * s->nz;
 	s->row_start = lesion_alloc_large(sizeof(int64_t) * (size_t)(s->n_rows + 1));
 	if (!s->row_start)
-		goto oom;
+		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 	s->row_start[0] = 0;
+	return LESION_OK;
+}
+
+static enum lesion_status labeller_init(struct lesion_labeller **out,
+					const struct row_input *in,
+					const int64_t dim[3], int connectivity,
+					struct lesion_error *err)
+{
+	*out = NULL;
+	struct lesion_labeller *L = calloc(1, sizeof(*L));
+	if (!L)
+		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+	enum lesion_status st = runset_init(&L->s, dim, connectivity, &L->off, &L->n_off, err);
+	if (st) {
+		free(L);
+		return st;
+	}
+	L->in = *in;
+	struct runset *s = &L->s;
 	/* slabs of a quarter of a million voxels or more: enough of them to
-	 * share among threads and to start on while the rest of the image is
-	 * inflated, few enough that their joins cost nothing */
+	 * share among threads, few enough that their joins cost nothing */
 	int64_t plane = s->nx * s->ny;
 	int64_t per = plane >= (1 << 18) ? 1 : (1 << 18) / plane;
 	L->n_slabs = (s->nz + per - 1) / per;
@@ -522,24 +534,16 @@ enum lesion_status lesion_row_labeller_alloc(struct lesion_row_labeller **out,
 					     const int64_t dim[3], int connectivity,
 					     int64_t expected_runs, struct lesion_error *err)
 {
-	struct lesion_labeller *probe;
-	const struct row_input none = {NULL, 0};
 	*out = NULL;
-	/* the same checks of connectivity and dims as the slab labeller */
-	enum lesion_status st = labeller_init(&probe, &none, dim, connectivity, err);
-	if (st)
-		return st;
 	struct lesion_row_labeller *L = calloc(1, sizeof(*L));
-	if (!L) {
-		labeller_free(probe);
+	if (!L)
 		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+	enum lesion_status st = runset_init(&L->s, dim, connectivity, &L->off, &L->n_off, err);
+	if (st) {
+		free(L);
+		return st;
 	}
-	L->s = probe->s; /* nx, ny, nz, n_rows and row_start */
-	memset(&probe->s, 0, sizeof(probe->s));
-	L->off = probe->off;
-	L->n_off = probe->n_off;
 	L->connectivity = connectivity;
-	labeller_free(probe);
 	L->cap = expected_runs > 1024 ? expected_runs : 1024;
 	L->s.runs = lesion_alloc_large(sizeof(*L->s.runs) * (size_t)L->cap);
 	L->s.parent = lesion_alloc_large(sizeof(int64_t) * (size_t)L->cap);

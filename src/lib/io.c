@@ -460,7 +460,8 @@ out:
  * stale-file sweeps know) with mode 0666 less the umask, as the final file
  * would get. Not mkstemp(): its 0600 would have to be widened with the
  * umask, which can only be read by setting it, and setting it while other
- * threads create files gives their files the wrong mode.
+ * threads create files gives their files the wrong mode. Returns the open
+ * descriptor, or -1 with errno set (EEXIST: every name tried was taken).
  */
 static int create_temp(const char *path, char *tmp, size_t size)
 {
@@ -497,8 +498,14 @@ enum lesion_status lesion_write_file_atomic(const char *path, const void *buf,
 		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 	int fd = create_temp(path, tmp, n + 16);
 	if (fd < 0) {
-		enum lesion_status st = lesion_error_set(err, LESION_ERR_WRITE,
-			"unable to write '%s': %s", path, strerror(errno));
+		/* EEXIST only when every name tried was taken: strerror() would
+		 * blame the file being replaced, which may well exist */
+		enum lesion_status st = errno == EEXIST
+			? lesion_error_set(err, LESION_ERR_WRITE,
+				"unable to write '%s': no unused temporary name "
+				"'%s.tmp.XXXXXX' after 100 tries", path, path)
+			: lesion_error_set(err, LESION_ERR_WRITE,
+				"unable to write '%s': %s", path, strerror(errno));
 		free(tmp);
 		return st;
 	}

@@ -27,9 +27,10 @@ enum lesion_status lesion_gzip_read_file_prefix(const char *path, void *buf,
 
 /*
  * lesion_alloc_large() - malloc(@size) (at least 1 byte) for a buffer that
- * will be filled front to back: from 2 MiB on, aligned to 2 MiB with
- * transparent huge pages asked for, so touching it costs one page fault per
- * 2 MiB instead of one per 4 KiB. Free with free(). NULL when out of memory.
+ * will be filled front to back: from 256 KiB on, aligned to 2 MiB and
+ * rounded up to whole 2 MiB with transparent huge pages asked for, so
+ * touching it costs one page fault per 2 MiB instead of one per 4 KiB.
+ * Free with free(). NULL when out of memory.
  */
 void *lesion_alloc_large(size_t size);
 
