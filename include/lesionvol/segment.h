@@ -142,6 +142,25 @@ enum lesion_status lesion_measure(const struct lesion_volume *vol,
 				  struct lesion_error *err);
 
 /*
+ * lesion_measure_keep() - lesion_measure() with a further criterion: a voxel
+ * where @keep (@vol->geom.n_voxels bytes, file order; NULL: none) is 0 is
+ * never lesion by thresholding. Rules that combine images (a DWI
+ * co-criterion, a reference from the opposite hemisphere) compute @keep on
+ * @vol's grid and pass it here; the threshold of @rule, the brain mask,
+ * hole filling, components, size filters and the per-component values (of
+ * @vol) then apply as in lesion_measure(). Holes are filled after @keep, as
+ * after the brain mask. @vol must be loaded. Errors, memory and thread
+ * safety as lesion_measure()'s, plus nothing for @keep (the caller's).
+ */
+enum lesion_status lesion_measure_keep(const struct lesion_volume *vol,
+				       const struct lesion_volume *brain_mask,
+				       const uint8_t *keep,
+				       const struct lesion_rule *rule,
+				       struct lesion_measurement *out,
+				       struct lesion_segmentation *seg,
+				       struct lesion_error *err);
+
+/*
  * lesion_measure_load() - measure volume @index (-1: the image must be 3D)
  * of @vol, opened with lesion_volume_open() and not loaded: the result of
  * lesion_volume_load() then lesion_measure(), bit for bit, but faster and

@@ -139,6 +139,7 @@ static void describe_applied(const struct lesion_rule *rule,
 static enum lesion_status measure_impl(const struct lesion_volume *vol,
 				       struct lesion_volume *to_load, int64_t index,
 				       const struct lesion_volume *brain_mask,
+				       const uint8_t *keep,
 				       const struct lesion_rule *rule,
 				       struct lesion_measurement *out,
 				       struct lesion_segmentation *seg,
@@ -168,7 +169,7 @@ static enum lesion_status measure_impl(const struct lesion_volume *vol,
 	 * whole and labelling overlaps the inflate.
 	 */
 	int sweep = !rule->has_zthr && !rule->has_uzthr && !rule->fill_holes &&
-		    !(seg && seg->want_mask);
+		    !(seg && seg->want_mask) && !keep;
 	if (to_load && !sweep) {
 		st = lesion_volume_load(to_load, index, err);
 		if (st)
@@ -226,6 +227,15 @@ static enum lesion_status measure_impl(const struct lesion_volume *vol,
 		}
 		out->nan_voxels = lesion_threshold_mask(vol, brain_mask, &b,
 							rule->fill_holes ? NAN_MARK : 0, mask);
+		if (keep) {
+			/* the other criteria of a multi-image rule: a voxel they
+			 * exclude is background (NaN marks stay) */
+			const int64_t nv = vol->geom.n_voxels;
+#pragma omp parallel for schedule(static)
+			for (int64_t i = 0; i < nv; i++)
+				if (mask[i] == 1 && !keep[i])
+					mask[i] = 0;
+		}
 		if (rule->fill_holes) {
 			st = lesion_mask_fill_holes(mask, vol->geom.dim, err);
 			if (st)
@@ -299,7 +309,18 @@ enum lesion_status lesion_measure(const struct lesion_volume *vol,
 				  struct lesion_segmentation *seg,
 				  struct lesion_error *err)
 {
-	return measure_impl(vol, NULL, 0, brain_mask, rule, out, seg, err);
+	return measure_impl(vol, NULL, 0, brain_mask, NULL, rule, out, seg, err);
+}
+
+enum lesion_status lesion_measure_keep(const struct lesion_volume *vol,
+				       const struct lesion_volume *brain_mask,
+				       const uint8_t *keep,
+				       const struct lesion_rule *rule,
+				       struct lesion_measurement *out,
+				       struct lesion_segmentation *seg,
+				       struct lesion_error *err)
+{
+	return measure_impl(vol, NULL, 0, brain_mask, keep, rule, out, seg, err);
 }
 
 enum lesion_status lesion_measure_load(struct lesion_volume *vol, int64_t index,
@@ -310,8 +331,8 @@ enum lesion_status lesion_measure_load(struct lesion_volume *vol, int64_t index,
 				       struct lesion_error *err)
 {
 	if (vol->data)
-		return measure_impl(vol, NULL, 0, brain_mask, rule, out, seg, err);
-	return measure_impl(vol, vol, index, brain_mask, rule, out, seg, err);
+		return measure_impl(vol, NULL, 0, brain_mask, NULL, rule, out, seg, err);
+	return measure_impl(vol, vol, index, brain_mask, NULL, rule, out, seg, err);
 }
 
 void lesion_measurement_release(struct lesion_measurement *m)
