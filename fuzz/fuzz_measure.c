@@ -19,7 +19,7 @@
  *   19...  the voxels, raw bytes in native order; then the brain mask bits
  *
  * Besides the sanitizers, the target aborts when the measurement breaks one
- * of SPEC.md's invariants (component voxels summing to the lesion, labels by
+ * of the documented invariants (component voxels summing to the lesion, labels by
  * decreasing size, boxes and centroids inside the grid, the voxel outputs
  * agreeing with the counts), when a second run on more threads differs, and
  * when the library prints anything.

@@ -122,7 +122,7 @@ def make_cohort(root, n_subjects=8, shape=(40, 44, 24), zooms=(1.0, 1.2, 2.5),
 
 def load_mask(path):
     img = nib.load(path)
-    data = img.get_fdata()  # scaled values, as SPEC.md's rule uses
+    data = img.get_fdata()  # scaled values, as the segmentation rule uses
     vox = float(abs(np.prod(np.asarray(img.header.get_zooms()[:3], dtype=np.float64))))
     return data > 0, vox, img.affine
 
@@ -139,7 +139,7 @@ def measure(path, connectivity=26):
 
 
 def change(a, b, days_a, days_b):
-    """SPEC.md's change fields of b against a (dicts from measure())."""
+    """the change fields of b against a (dicts from measure())."""
     v0, v1 = a["lesion_volume_mm3"], b["lesion_volume_mm3"]
     out = {"baseline_mm3": v0, "volume_mm3": v1, "delta_mm3": v1 - v0,
            "percent_change": 100.0 * (v1 - v0) / v0 if v0 > 0 else math.nan,

@@ -175,7 +175,7 @@ def voxel_volume_mm3(hdr, ndim=3):
 
 
 def world_affine_mm(hdr):
-    """Voxel to world mm as SPEC.md says: sform if its code > 0, else qform
+    """Voxel to world mm as documented: sform if its code > 0, else qform
     if its code > 0, else pixdim scaling with zero offset."""
     f = to_mm(hdr)
     try:
@@ -195,13 +195,13 @@ def world_affine_mm(hdr):
     return a
 
 
-# ---- scipy side: components numbered as SPEC.md says ----------------------
+# ---- scipy side: components numbered as documented ----------------------
 
 STRUCTURE_RANK = {6: 1, 18: 2, 26: 3}
 
 
 def components(mask, connectivity, affine=None, values=None, want_labels=False):
-    """scipy.ndimage.label's components of @mask renumbered as SPEC.md says
+    """scipy.ndimage.label's components of @mask renumbered as documented
     (decreasing size, ties: first voxel in file order, i fastest).
 
     Returns a dict: n, voxels (array in label order), first (file-order index

@@ -1,5 +1,4 @@
-/* lesionvol/change.h: lesion change between timepoints of one subject
- * (SPEC.md "Change between timepoints"). */
+/* lesionvol/change.h: lesion change between timepoints of one subject. */
 #ifndef LESIONVOL_CHANGE_H
 #define LESIONVOL_CHANGE_H
 
@@ -25,7 +24,7 @@ enum {
 /*
  * struct lesion_change - one later timepoint against a reference (the
  * baseline, or with --consecutive the timepoint before). Fields that are n/a
- * (SPEC.md) hold NaN, counts that are n/a hold -1.
+ * hold NaN, counts that are n/a hold -1.
  */
 struct lesion_change {
 	int from;                  /* index of the reference timepoint (input order) */

@@ -1,4 +1,4 @@
-/* lesionvol/cohort.h: whole studies (SPEC.md "Cohorts"): the manifest, the
+/* lesionvol/cohort.h: whole studies: the manifest, the
  * plan of participants and timepoints (from a manifest or a BIDS tree), the
  * participant level (one JSON file per participant) and the group level
  * (tables aggregated from those files). */
@@ -81,7 +81,7 @@ struct lesion_manifest_row {
 };
 
 /*
- * struct lesion_manifest - a cohort manifest (SPEC.md "Cohorts"): required
+ * struct lesion_manifest - a cohort manifest: required
  * columns participant_id, session, image; optional group, days, mask and
  * anatomy (the scan a quicklook draws the lesion over); any other column is
  * kept (@extra_names, in file order).

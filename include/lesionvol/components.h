@@ -38,7 +38,7 @@ struct lesion_run {
  *                its first voxel
  *
  * Labels are numbered by decreasing size; ties go to the component whose
- * first voxel in file order comes first (SPEC.md), so label 1 is the largest.
+ * first voxel in file order comes first, so label 1 is the largest.
  * Memory is proportional to the number of runs, not to the volume.
  */
 struct lesion_components {

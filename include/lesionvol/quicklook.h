@@ -28,7 +28,7 @@ enum lesion_plane {
 
 /*
  * enum lesion_overlay_kind - how the overlay's values are read.
- * MASK: value > 0 is lesion (SPEC.md's default rule). CHANGE: a change map
+ * MASK: value > 0 is lesion (the default rule). CHANGE: a change map
  * of `change --out-change` (1 resolved, 2 persistent, 3 new). AUTO: a change
  * map when every non-zero finite value is 1, 2 or 3 and some are 2 or 3,
  * else a mask.

@@ -1,4 +1,4 @@
-/* lesionvol/segment.h: SPEC.md's segmentation rule and the measurements of
+/* lesionvol/segment.h: the segmentation rule and the measurements of
  * one image: lesion voxels, volume and every connected component. */
 #ifndef LESIONVOL_SEGMENT_H
 #define LESIONVOL_SEGMENT_H
@@ -14,7 +14,7 @@ extern "C" {
 #endif
 
 /*
- * struct lesion_rule - which voxels are lesion (SPEC.md "Segmentation rule").
+ * struct lesion_rule - which voxels are lesion.
  *
  * Without any threshold the rule is value > 0. @thr alone: value >= thr;
  * @uthr alone: value <= uthr and value != 0; both: thr <= value <= uthr.
@@ -25,7 +25,7 @@ extern "C" {
  * background). The median is numpy's (the mean of the two middle values for
  * an even count), computed exactly. NaN voxels are never lesion.
  * A @has_* flag says whether the value next to it is set. Values are the
- * scaled values (raw * scl_slope + scl_inter). Then, in SPEC.md's order: the
+ * scaled values (raw * scl_slope + scl_inter). Then, in the documented order: the
  * brain mask, @fill_holes, components of @connectivity, and components
  * smaller than @min_voxels or @min_volume_mm3 are dropped.
  */
@@ -60,8 +60,7 @@ enum lesion_status lesion_rule_check(const struct lesion_rule *rule,
 void lesion_rule_describe(const struct lesion_rule *rule, char *buf, size_t size);
 
 /*
- * struct lesion_component - one connected component (SPEC.md
- * "Measurements"). Components are numbered 1..n by decreasing size; ties go
+ * struct lesion_component - one connected component. Components are numbered 1..n by decreasing size; ties go
  * to the one whose first voxel in file order comes first.
  */
 struct lesion_component {
@@ -123,7 +122,7 @@ struct lesion_segmentation {
  *
  * @brain_mask may be NULL; when given it must be on @vol's grid (else
  * LESION_ERR_INPUT naming both files) and only its non-zero, non-NaN voxels
- * count. Holes are filled after the brain mask is applied (SPEC.md's order),
+ * count. Holes are filled after the brain mask is applied (the documented order),
  * and never make a NaN voxel lesion.
  * @seg may be NULL. Fills @out (release with lesion_measurement_release())
  * and what @seg asks for. On failure nothing needs releasing.

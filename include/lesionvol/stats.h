@@ -1,5 +1,5 @@
 /* lesionvol/stats.h: group statistics on plain arrays of doubles, for
- * SPEC.md's comparison.json (descriptives, ANCOVA, Welch, Hedges' g,
+ * comparison.json (descriptives, ANCOVA, Welch, Hedges' g,
  * Mann-Whitney U, Hodges-Lehmann). docs/statistics.md explains each one. */
 #ifndef LESIONVOL_STATS_H
 #define LESIONVOL_STATS_H
@@ -263,7 +263,7 @@ struct lesion_ancova_input {
 	size_t n_covariates;                 /* at most LESION_OLS_MAX_TERMS - 3 */
 	const double *const *covariates;     /* n_covariates arrays of n values */
 	const char *const *covariate_names;  /* for reasons; may be NULL */
-	double log_offset_ml;                /* c >= 0, SPEC's --log-offset-ml (1) */
+	double log_offset_ml;                /* c >= 0, --log-offset-ml (1) */
 };
 
 /*

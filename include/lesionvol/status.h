@@ -9,7 +9,7 @@ extern "C" {
 /*
  * enum lesion_status - what a library call returns.
  *
- * The numbers are those of the command-line exit codes in SPEC.md, so the
+ * The numbers are the exit codes of the command line, so the
  * program can map a status to an exit code in one place without a table.
  */
 enum lesion_status {

@@ -73,7 +73,7 @@ struct lesion_header; /* opaque: the parsed header, kept to write outputs */
  *
  * @data holds @geom.n_voxels values of @dtype in native byte order, exactly
  * as stored (unscaled); NULL after a header-only open. The value of voxel i
- * is raw * scl_slope + scl_inter when @scaled, else raw (SPEC.md "Inputs").
+ * is raw * scl_slope + scl_inter when @scaled, else raw.
  * Voxels are in file order: i + nx * (j + ny * k).
  */
 struct lesion_volume {
@@ -249,7 +249,7 @@ const char *lesion_format_name(enum lesion_file_format format);
 
 /*
  * lesion_geometry_same_grid() - whether @a and @b have the same dims and
- * voxel-to-world matrices equal within @tol_mm (SPEC.md uses 1e-3 mm).
+ * voxel-to-world matrices equal within @tol_mm (the tools use 1e-3 mm).
  */
 int lesion_geometry_same_grid(const struct lesion_geometry *a,
 			      const struct lesion_geometry *b, double tol_mm);

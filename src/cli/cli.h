@@ -175,7 +175,7 @@ int cli_rule_from_args(const struct cli_args *args, struct lesion_rule *rule);
 int cli_mask_from_args(const struct cli_args *args, struct lesion_volume **mask);
 
 /*
- * Measurements as cJSON (measurement.c), keys as in SPEC.md.
+ * Measurements as cJSON (measurement.c), keys as documented in README.
  * cli_measurement_json(): the per-image fields (with "image" first when
  * @image is not NULL; soft_volume_mm3 with rule->soft; the reference median,
  * MAD and thresholds with --zthr/--uzthr). cli_component_json(): one

@@ -49,7 +49,7 @@ int eval_columns(const char **cols, int max, const char *const *before,
 		 const char *const *after);
 
 /*
- * eval_json_add() - the fields of @ev in a fixed order (SPEC.md's names), after
+ * eval_json_add() - the fields of @ev in a fixed order (the documented names), after
  * the ones already in @o; NaN becomes null.
  */
 void eval_json_add(cJSON *o, const struct lesion_evaluation *ev);

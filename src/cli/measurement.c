@@ -1,4 +1,4 @@
-/* measurement.c: a lesion_measurement's fields (SPEC.md's names), listed once
+/* measurement.c: a lesion_measurement's fields (the documented names), listed once
  * and handed to a sink: a cJSON tree for tables, or JSON text streamed
  * straight to the output, which `measure --format json` uses because
  * building a tree of hundreds of components cost more than measuring them

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 const struct cli_option_group cli_group_segmentation = {
-	"Segmentation rule (SPEC.md; same for every command)",
+	"Segmentation rule (the same for every command)",
 	(const struct cli_option[]){
 		{"thr", 0, CLI_DOUBLE, "X", "lesion where value >= X (scaled values)"},
 		{"uthr", 0, CLI_DOUBLE, "X",

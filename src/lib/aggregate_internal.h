@@ -29,11 +29,11 @@ void lesion_aggregate_release(struct lesion_aggregate *a);
 /* lesion_aggregate_failure() - why participant @i failed, NULL when ok. */
 const char *lesion_aggregate_failure(const struct lesion_aggregate *a, int i);
 
-/* Columns of timepoints.tsv and changes.tsv (SPEC.md), NULL-terminated. */
+/* Columns of timepoints.tsv and changes.tsv, NULL-terminated. */
 extern const char *const lesion_timepoint_columns[];
 extern const char *const lesion_change_columns[];
 
-/* The columns of timepoints.tsv: SPEC.md's, then the plan's extra columns
+/* The columns of timepoints.tsv: the documented ones, then the plan's extra columns
  * (those whose name is not already one of ours); free() the array. */
 const char **lesion_timepoint_columns_with_extra(const struct lesion_cohort_plan *plan);
 

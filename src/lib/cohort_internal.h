@@ -81,7 +81,7 @@ enum lesion_status lesion_read_text_file(const char *path, char **text, size_t *
 					 struct lesion_error *err);
 
 /* lesion_cohort_sort_timepoints() - by days when every day is known
- * (stable), else as given: SPEC.md's order of timepoints. */
+ * (stable), else as given: the documented order of timepoints. */
 void lesion_cohort_sort_timepoints(struct lesion_cohort_participant *p);
 
 /*
@@ -281,7 +281,7 @@ struct lesion_cohort_data {
 };
 
 /*
- * lesion_cohort_write_comparison() - comparison.json/.tsv (SPEC.md, issue 7)
+ * lesion_cohort_write_comparison() - comparison.json/.tsv
  * from @data into @out_dir. The hook of the statistics module: until it is
  * implemented it writes nothing and returns LESION_OK.
  */

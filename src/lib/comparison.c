@@ -1,4 +1,4 @@
-/* comparison.c: comparison.json/.tsv, the group comparison of SPEC.md
+/* comparison.c: comparison.json/.tsv, the group comparison
  * "Cohorts" (issue 7): per follow-up session, the ANCOVA of log follow-up
  * volume adjusted for log baseline (primary), the ANCOVA on mm^3, and
  * Welch / Hedges' g / Mann-Whitney / Hodges-Lehmann on delta and percent

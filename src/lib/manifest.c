@@ -317,7 +317,7 @@ static int cmp_participants(const void *a, const void *b)
 
 void lesion_cohort_sort_timepoints(struct lesion_cohort_participant *p)
 {
-	/* SPEC.md: ordered by days when known, else as given (a stable
+	/* ordered by days when known, else as given (a stable
 	 * insertion sort keeps the given order among equal days) */
 	for (int t = 0; t < p->n_timepoints; t++)
 		if (isnan(p->timepoints[t].days))

@@ -238,7 +238,7 @@ static enum lesion_status validate_dims(const char *path, const int64_t dim[8],
 
 /*
  * niftilib builds the qform with a voxel size of 1 wherever pixdim is not
- * positive; SPEC.md counts a negative pixdim by its absolute value, so the
+ * positive; the rule counts a negative pixdim by its absolute value, so the
  * qform is rebuilt from the quaternion with |pixdim|.
  */
 static void fix_qform(nifti_image *nim, const double pixdim[8])
@@ -336,7 +336,7 @@ static void fill_geometry(struct lesion_volume *vol, const nifti_image *nim,
 	g->orientation[2] = code[(kc >= 1 && kc <= 6) ? kc : 0];
 	g->orientation[3] = '\0';
 
-	/* SPEC.md: warn when |det| of the world matrix disagrees with pixdim */
+	/* warn when |det| of the world matrix disagrees with pixdim */
 	if (isfinite(g->voxel_volume_mm3) && g->sform_code > 0) {
 		double (*a)[4] = g->sform;
 		double det = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) -
@@ -528,7 +528,7 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 		raw_slope = h.scl_slope;
 		raw_inter = h.scl_inter;
 		if (!is_nifti) {
-			/* Analyze 7.5 files are unscaled (SPEC.md); SPM kept a scale
+			/* Analyze 7.5 files are unscaled; SPM kept a scale
 			 * factor in this slot (funused1), which is worth a word */
 			spm_scale = raw_slope;
 			raw_slope = 0.0;
@@ -615,7 +615,7 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 		vol->n_volumes *= dim[i];
 	vol->vox_offset = vox_offset;
 	nifti_image *h = vol->header->nim;
-	/* SPEC.md: raw * scl_slope + scl_inter when the slope is finite and
+	/* raw * scl_slope + scl_inter when the slope is finite and
 	 * non-zero; a non-finite scl_inter counts as 0 */
 	vol->scl_slope = raw_slope;
 	vol->scl_inter = isfinite(raw_inter) ? raw_inter : 0.0;

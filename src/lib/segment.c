@@ -1,4 +1,4 @@
-/* segment.c: SPEC.md's segmentation rule: its checks and description, the
+/* segment.c: the segmentation rule: its checks and description, the
  * exact median/MAD of relative thresholds, and the one-pass thresholding. */
 #include "lesionvol/segment.h"
 #include "lesionvol/number.h"

@@ -2,7 +2,7 @@
 """cli.malformed_corpus: every case of the hostile-input corpus
 (tests/malformed/make_corpus.py: broken and lying images, odd files, masks on
 another grid, bad cohort manifests, odd paths that must work) gives no crash
-(exit < 128, no sanitizer report), SPEC.md's exit code, a message naming the
+(exit < 128, no sanitizer report), the documented exit code, a message naming the
 file and the problem, only lesionvol's own lines on stderr, and the values
 numpy expects for the files that must be read; each run is capped at 2 GiB
 of address space (`ulimit -v`; under ASan, which reserves terabytes of

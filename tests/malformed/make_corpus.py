@@ -8,7 +8,7 @@ writes every input into OUT_DIR and two manifests of the cases:
   manifest.json  a list of {name, args, exit, expect, file, json, stdout,
                  needs_non_root, why}: run `lesionvol ARGS` with OUT_DIR as the
                  working folder (paths in ARGS are relative to it); it must
-                 exit EXIT (SPEC.md's codes), say EXPECT on stderr (any case,
+                 exit EXIT (the documented codes), say EXPECT on stderr (any case,
                  a fragment of the message) and name FILE there; with JSON,
                  fields of the JSON on stdout (numbers within 1e-9 relative);
                  with STDOUT, a fragment of stdout
@@ -356,7 +356,7 @@ def grids(c, data, good):
            file="other_grid.nii")
     c.case("change_on_another_grid_reports_volumes",
            ["change", "--format", "json", "good.nii", "other_grid.nii"], 0, "co-regist",
-           why="SPEC: volumes still reported, overlap n/a with a warning saying why")
+           why="volumes still reported, overlap n/a with a warning saying why")
     c.case("output_equal_to_input_is_refused",
            ["measure", "--out-mask", "good.nii", "good.nii"], 2, "refusing to overwrite",
            file="good.nii",

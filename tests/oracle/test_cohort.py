@@ -12,7 +12,7 @@ import lvcohort as lv
 
 def manifest_plan(manifest):
     """{participant_id: [(session, days, image_path, image_as_written, group), ...]}
-    in SPEC.md's order (days when all known, else as written)."""
+    in the documented order (days when all known, else as written)."""
     base = os.path.dirname(os.path.abspath(manifest))
     plan = {}
     for r in lv.read_tsv(manifest):

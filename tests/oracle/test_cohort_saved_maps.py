@@ -116,7 +116,7 @@ def read_plan(manifest):
 
 
 def oracle_mask(image, brain):
-    """SPEC.md's rule with RULE, in numpy/scipy: value >= thr (NaN never),
+    """the segmentation rule with RULE, in numpy/scipy: value >= thr (NaN never),
     inside the brain mask, holes filled (never a NaN voxel), 26-connected
     components of at least MIN_VOXELS voxels."""
     v = nib.load(image).get_fdata(dtype=np.float64)

@@ -106,7 +106,7 @@ def nibabel_image(path, scratch):
     if isinstance(im, nib.Cifti2Image):
         raise Refusal(["CIFTI"])
     if not isinstance(im, (nib.Nifti1Image, nib.Nifti2Image, nib.Nifti1Pair, nib.Nifti2Pair)):
-        # Analyze 7.5 is read unscaled (SPEC.md): no SPM scale factor
+        # Analyze 7.5 is read unscaled: no SPM scale factor
         im = nib.AnalyzeImage.from_filename(target)
     dt = im.header.get_data_dtype()
     if dt.fields is not None:

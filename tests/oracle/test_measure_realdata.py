@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_measure_realdata.py: `lesionvol measure` on real images equals
 nibabel + scipy.ndimage: lesion voxels, component counts at connectivity 6,
-18 and 26, voxel volume, component sizes in label order (SPEC.md's tie rule),
+18 and 26, voxel volume, component sizes in label order (the documented tie rule),
 centroids in voxels and world mm, bounding boxes, mean/max/peak.
 
 Images: every scalar image of nibabel's and nifti-rs's test data (volume 0 of

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""test_measure_thresholds.py: every step of SPEC.md's segmentation rule in
+"""test_measure_thresholds.py: every step of the segmentation rule in
 `lesionvol measure` gives the numbers nibabel + numpy + scipy give: --thr,
 --uthr, both, --zthr/--uzthr (median and MAD), --mask, --fill-holes,
 --min-voxels/--min-volume and --soft on scaled int16/uint8 images, a
@@ -175,7 +175,7 @@ def test_fill_holes_matches_scipy_binary_fill_holes():
         assert filled.sum() > (v >= thr).sum()          # there were holes
         got = measure(path, "--thr", repr(thr), "--fill-holes")
         assert_counts(got, filled, vv, ctx=thr)
-    # holes are filled after the brain mask, as SPEC.md orders the steps
+    # holes are filled after the brain mask, in the documented order of the steps
     brain = np.zeros(v.shape, bool)
     brain[20:130, 20:150, 30:120] = True
     brain_path = os.path.join(TMP, "box.nii.gz")

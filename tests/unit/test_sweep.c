@@ -80,7 +80,7 @@ static void set_value(struct lesion_volume *v, int64_t i, double x)
 	}
 }
 
-/* SPEC.md's rule on doubles, as a reader would write it. */
+/* the segmentation rule on doubles, as a reader would write it. */
 static uint8_t reference_in(double v, const struct lesion_bounds *b)
 {
 	if (isnan(v))
