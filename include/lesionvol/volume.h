@@ -278,6 +278,20 @@ struct lesion_value_stats {
 void lesion_volume_stats(const struct lesion_volume *vol,
 			 struct lesion_value_stats *stats);
 
+/*
+ * lesion_volume_stats_read() - value statistics of volume @index of an
+ * opened @vol, or of every volume of a 4D image when @index < 0, read from
+ * its file: one volume is loaded (then released: @data is NULL after), every
+ * volume is read front to back in one pass a megabyte at a time, so time
+ * and memory follow the data in the file, whatever number of volumes the
+ * header claims. The sum is taken in file order (the result does not depend
+ * on threads). May add a warning to @vol (gzip data left unchecked after the
+ * image). Returns what lesion_volume_load() returns.
+ */
+enum lesion_status lesion_volume_stats_read(struct lesion_volume *vol, int64_t index,
+					    struct lesion_value_stats *stats,
+					    struct lesion_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,39 +15,6 @@ static const char *const info_fields[] = {
 	"nan_voxels", "inf_voxels", "warnings", NULL,
 };
 
-/* Value statistics of volume @index, or of every volume when @index < 0
- * (volumes taken in file order, so the sum does not depend on threads). */
-static enum lesion_status volume_stats(struct lesion_volume *v, int64_t index,
-				       struct lesion_value_stats *s,
-				       struct lesion_error *err)
-{
-	int64_t first = index < 0 ? 0 : index;
-	int64_t last = index < 0 ? v->n_volumes - 1 : index;
-	memset(s, 0, sizeof(*s));
-	s->min = INFINITY;
-	s->max = -INFINITY;
-	for (int64_t i = first; i <= last; i++) {
-		struct lesion_value_stats one;
-		enum lesion_status st = lesion_volume_load(v, i, err);
-		if (st)
-			return st;
-		lesion_volume_stats(v, &one);
-		s->n_finite += one.n_finite;
-		s->n_nan += one.n_nan;
-		s->n_inf += one.n_inf;
-		s->n_nonzero += one.n_nonzero;
-		s->sum += one.sum;
-		if (one.n_finite) {
-			s->min = fmin(s->min, one.min);
-			s->max = fmax(s->max, one.max);
-		}
-	}
-	if (!s->n_finite)
-		s->min = s->max = NAN;
-	s->mean = s->n_finite ? s->sum / (double)s->n_finite : NAN;
-	return LESION_OK;
-}
-
 static cJSON *describe(const struct lesion_volume *v, int64_t index,
 		       const struct lesion_value_stats *s)
 {
@@ -135,9 +102,9 @@ static int run_info(const struct cli_command *cmd, struct cli_args *args)
 		int have_stats = 0;
 		st = lesion_volume_check(v, &err);
 		if (st == LESION_OK && v->bytes_per_voxel > 0)
-			st = volume_stats(v, index, &stats, &err);
+			st = lesion_volume_stats_read(v, index, &stats, &err);
 		else if (v->bytes_per_voxel > 0 && v->data_path &&
-			 volume_stats(v, index, &stats, NULL) == LESION_OK)
+			 lesion_volume_stats_read(v, index, &stats, NULL) == LESION_OK)
 			have_stats = 1; /* e.g. zero pixdim: values are still worth seeing */
 		if (st == LESION_OK)
 			have_stats = 1;

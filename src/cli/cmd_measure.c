@@ -132,7 +132,8 @@ static int run_measure(const struct cli_command *cmd, struct cli_args *args)
 	int64_t index = cli_given(args, "volume") ? cli_int(args, "volume") : -1;
 	if (lesion_volume_open(path, 0, &vol, &err))
 		return cli_error(&err);
-	for (int i = 0; i < vol->n_warnings; i++)
+	int warned = vol->n_warnings;
+	for (int i = 0; i < warned; i++)
 		cli_warning("'%s': %s", path, vol->warnings[i]);
 	if (!(rc = cli_mask_from_args(args, &brain)))
 		rc = cli_atlas_from_args(args, &atlas);
@@ -152,7 +153,11 @@ static int run_measure(const struct cli_command *cmd, struct cli_args *args)
 	}
 	seg.want_mask = mask_out != NULL || atlas || quicklook;
 	seg.want_labels = labels_out != NULL;
-	if (lesion_measure_load(vol, index, brain, &rule, &m, &seg, &err)) {
+	rc = lesion_measure_load(vol, index, brain, &rule, &m, &seg, &err);
+	/* reading the voxels can find more to say (data after the image) */
+	for (int i = warned; i < vol->n_warnings; i++)
+		cli_warning("'%s': %s", path, vol->warnings[i]);
+	if (rc) {
 		rc = cli_error(&err);
 		goto out;
 	}

@@ -191,6 +191,8 @@ struct lesion_gzip_cursor {
 	size_t pos;        /* next byte of @in to give zlib */
 	z_stream zs;
 	int64_t out_pos;   /* inflated bytes produced so far */
+	int64_t member_start; /* @out_pos where the current gzip member began */
+	size_t member_pos;    /* and the offset of its first byte in @in */
 };
 
 void lesion_gzip_cursor_free(struct lesion_gzip_cursor *c)
@@ -216,31 +218,62 @@ static struct lesion_gzip_cursor *cursor_new(unsigned char *in, size_t in_size)
 	return c;
 }
 
+int64_t lesion_gzip_check_limit(int64_t stream_bytes)
+{
+	return stream_bytes > LESION_GZIP_CHECK_MIN ? stream_bytes : LESION_GZIP_CHECK_MIN;
+}
+
+enum lesion_status lesion_gzip_limit_error(const char *path, int64_t limit,
+					   struct lesion_error *err)
+{
+	return lesion_error_set(err, LESION_ERR_INPUT,
+		"unable to read '%s': its last gzip member goes on for more than %lld "
+		"bytes after the image (its own size, at least 1 MiB), so the checksum that would vouch "
+		"for the image was not checked", path, (long long)limit);
+}
+
 /*
- * Inflate what is left of the stream of cursor @c into scratch space, so
- * that zlib checks the CRC-32 and size in the trailer of every member: data
- * that inflated but does not match its checksum is corrupt, not an image.
+ * Inflate what is left of the stream of cursor @c (standing at the end of
+ * the image's data) into scratch space, so that zlib checks the CRC-32 and
+ * size in the trailer of every member: data that inflated but does not
+ * match its checksum is corrupt, not an image. At most
+ * lesion_gzip_check_limit() bytes are inflated: past that, a member that
+ * still holds the image is an error (its checksum is out of reach), and
+ * further members are left alone: *@unchecked gets the bytes from the start
+ * of the member the check stopped in (the same whichever reader checked).
  */
 static enum lesion_status zlib_check_rest(const char *path, struct lesion_gzip_cursor *c,
+					  int64_t limit, int64_t *unchecked,
 					  struct lesion_error *err)
 {
 	unsigned char scratch[1 << 16];
 	z_stream *zs = &c->zs;
+	const int64_t image_end = c->out_pos;
 	for (;;) {
+		int64_t room = limit + 1 - (c->out_pos - image_end);
+		if (room <= 0) {
+			if (c->member_start < image_end)
+				return lesion_gzip_limit_error(path, limit, err);
+			*unchecked = (int64_t)(c->in_size - c->member_pos);
+			return LESION_OK;
+		}
 		size_t chunk = c->in_size - c->pos > (1u << 30) ? (1u << 30) : c->in_size - c->pos;
 		zs->next_in = c->in + c->pos;
 		zs->avail_in = (uInt)chunk;
 		zs->next_out = scratch;
-		zs->avail_out = sizeof(scratch);
+		zs->avail_out = room < (int64_t)sizeof(scratch) ? (uInt)room : sizeof(scratch);
+		uInt out_before = zs->avail_out;
 		int rc = inflate(zs, Z_NO_FLUSH);
 		size_t used = chunk - zs->avail_in;
-		int64_t made = (int64_t)sizeof(scratch) - zs->avail_out;
+		int64_t made = (int64_t)(out_before - zs->avail_out);
 		c->pos += used;
 		c->out_pos += made;
 		if (rc == Z_STREAM_END) {
 			if (c->pos >= c->in_size || c->in[c->pos] != 0x1f)
 				return LESION_OK;
 			inflateReset(zs);
+			c->member_start = c->out_pos;
+			c->member_pos = c->pos;
 			continue;
 		}
 		if (rc == Z_MEM_ERROR)
@@ -261,12 +294,14 @@ static enum lesion_status zlib_check_rest(const char *path, struct lesion_gzip_c
  * @offset) through zlib, following concatenated members, into a new buffer
  * *@out that grows with what the stream really holds: a header that claims
  * more than is there costs no more memory than the data that is there.
- * With @check_rest (the range ends where the header's data end), the rest of
- * the stream is checked against its trailers too.
+ * With @check_limit > 0 (the range ends where the header's data end), the
+ * rest of the stream is checked against its trailers too, as far as
+ * zlib_check_rest() goes.
  */
 static enum lesion_status zlib_range(const char *path, struct lesion_gzip_cursor *c,
-				     int64_t offset, int64_t nbytes, int check_rest,
-				     unsigned char **out, struct lesion_error *err)
+				     int64_t offset, int64_t nbytes, int64_t check_limit,
+				     int64_t *unchecked, unsigned char **out,
+				     struct lesion_error *err)
 {
 	unsigned char scratch[1 << 16];
 	int64_t produced = 0;
@@ -320,6 +355,8 @@ static enum lesion_status zlib_range(const char *path, struct lesion_gzip_cursor
 			if (c->pos >= c->in_size || c->in[c->pos] != 0x1f)
 				break;
 			inflateReset(zs); /* another gzip member follows */
+			c->member_start = c->out_pos;
+			c->member_pos = c->pos;
 			continue;
 		}
 		if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_STREAM_ERROR) {
@@ -339,8 +376,8 @@ static enum lesion_status zlib_range(const char *path, struct lesion_gzip_cursor
 		st = lesion_error_set(err, LESION_ERR_INPUT,
 			"truncated data in '%s': the gzip stream ends after %lld of %lld bytes",
 			path, (long long)c->out_pos, (long long)(offset + nbytes));
-	else if (check_rest)
-		st = zlib_check_rest(path, c, err);
+	else if (check_limit > 0)
+		st = zlib_check_rest(path, c, check_limit, unchecked, err);
 out:
 	if (st) {
 		free(buf);
@@ -363,13 +400,18 @@ static uint32_t gzip_trailer_size(const unsigned char *in, size_t in_size)
 enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
 					  int64_t nbytes, int64_t stream_bytes,
 					  struct lesion_gzip_cursor **cursor,
-					  void **out, struct lesion_error *err)
+					  void **out, int64_t *unchecked,
+					  struct lesion_error *err)
 {
 	unsigned char *in = NULL, *buf = NULL;
 	size_t in_size = 0;
 	struct lesion_gzip_cursor *c = NULL;
 	enum lesion_status st = LESION_OK;
+	int64_t ignored = 0;
+	const int64_t limit = lesion_gzip_check_limit(stream_bytes);
 	*out = NULL;
+	if (unchecked)
+		*unchecked = 0;
 
 	/* go on from where the last read of this file stopped */
 	if (cursor && *cursor && (*cursor)->out_pos <= offset) {
@@ -422,6 +464,24 @@ enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
 		}
 		libdeflate_free_decompressor(d);
 		if (!fallback && opos == (size_t)stream_bytes) {
+			/* the image ended with a member whose checksum libdeflate
+			 * checked; members after it are checked as zlib's path
+			 * checks them, as far as it goes */
+			if (ipos < in_size && in[ipos] == 0x1f) {
+				c = cursor_new(in, in_size);
+				in = NULL;
+				if (!c) {
+					st = lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
+					goto out;
+				}
+				c->pos = c->member_pos = ipos;
+				c->out_pos = c->member_start = stream_bytes;
+				st = zlib_check_rest(path, c, limit, &ignored, err);
+				lesion_gzip_cursor_free(c);
+				c = NULL;
+				if (st)
+					goto out;
+			}
 			if (offset > 0)
 				memmove(buf, buf + offset, (size_t)nbytes);
 			unsigned char *shrunk = realloc(buf, nbytes ? (size_t)nbytes : 1);
@@ -439,7 +499,8 @@ enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
 		goto out;
 	}
 stream:
-	st = zlib_range(path, c, offset, nbytes, offset + nbytes >= stream_bytes, &buf, err);
+	st = zlib_range(path, c, offset, nbytes, offset + nbytes >= stream_bytes ? limit : 0,
+			&ignored, &buf, err);
 	if (!st) {
 		*out = buf;
 		buf = NULL;
@@ -452,6 +513,8 @@ stream:
 out:
 	free(in);
 	free(buf);
+	if (!st && unchecked)
+		*unchecked = ignored;
 	return st;
 }
 

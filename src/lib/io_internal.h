@@ -51,6 +51,21 @@ struct lesion_gzip_cursor;
 void lesion_gzip_cursor_free(struct lesion_gzip_cursor *c);
 
 /*
+ * How far past the image a gzip stream is inflated to check its checksums:
+ * lesion_gzip_check_limit() of the image's inflated size (@stream_bytes,
+ * header and voxels) is that size, at least LESION_GZIP_CHECK_MIN bytes. A
+ * last member holding the image that goes on past it cannot be vouched for
+ * (lesion_gzip_limit_error(), LESION_ERR_INPUT naming @path); members after
+ * the image's are then left unchecked and ignored, with a warning. Every
+ * reader (libdeflate, zlib, ISA-L) keeps to this, so a gzip bomb after a
+ * small image costs at most about the image's size again.
+ */
+#define LESION_GZIP_CHECK_MIN (INT64_C(1) << 20)
+int64_t lesion_gzip_check_limit(int64_t stream_bytes);
+enum lesion_status lesion_gzip_limit_error(const char *path, int64_t limit,
+					   struct lesion_error *err);
+
+/*
  * lesion_gzip_read_range() - inflated bytes [@offset, @offset + @nbytes) of the
  * gzip file @path into a new buffer. @stream_bytes is the inflated size the
  * header promises (vox_offset + all volumes). A 3D image whose gzip trailer
@@ -64,11 +79,16 @@ void lesion_gzip_cursor_free(struct lesion_gzip_cursor *c);
  * of the same file continues from where this one ended instead of inflating
  * the file from its start again, so reading every volume of a 4D image in
  * order costs one inflate. Free it with lesion_gzip_cursor_free().
+ *
+ * A range that ends at @stream_bytes also checks what follows it, up to
+ * lesion_gzip_check_limit(); *@unchecked (may be NULL) gets the number of
+ * compressed bytes left unchecked past that limit, 0 when none were.
  */
 enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
 					  int64_t nbytes, int64_t stream_bytes,
 					  struct lesion_gzip_cursor **cursor,
-					  void **out, struct lesion_error *err);
+					  void **out, int64_t *unchecked,
+					  struct lesion_error *err);
 
 /*
  * lesion_write_image_file() - write @hdr then @data to @path (gzip when it
@@ -95,7 +115,7 @@ struct lesion_voxel_reader;
  * lesion_volume_load() instead: 4D images, pairs without an image, files
  * whose size disagrees with the header, unusual datatypes.
  */
-enum lesion_status lesion_voxel_reader_open(const struct lesion_volume *vol, int64_t index,
+enum lesion_status lesion_voxel_reader_open(struct lesion_volume *vol, int64_t index,
 					    struct lesion_voxel_reader **out,
 					    struct lesion_error *err);
 
@@ -105,6 +125,25 @@ enum lesion_status lesion_voxel_reader_read(struct lesion_voxel_reader *r, void 
 
 /* lesion_voxel_reader_free() - close @r; NULL is a no-op. */
 void lesion_voxel_reader_free(struct lesion_voxel_reader *r);
+
+/*
+ * lesion_volume_check_index() - whether volume *@index of @vol can be read:
+ * LESION_ERR_INPUT for an unsupported datatype, a header without its image,
+ * an index out of range, or (unless @all_ok) a 4D image without an index.
+ * A negative *@index becomes 0 for a 3D image, -1 ("all") for a 4D one.
+ */
+enum lesion_status lesion_volume_check_index(const struct lesion_volume *vol,
+					    int64_t *index, int all_ok,
+					    struct lesion_error *err);
+
+/* lesion_volume_add_warning() - add a warning (printf-style) to @vol's
+ * list, unless it is there already or the list is full. */
+void lesion_volume_add_warning(struct lesion_volume *vol, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* lesion_volume_warn_unchecked() - the warning for @unchecked (> 0)
+ * compressed bytes after the image left unchecked (lesion_gzip_check_limit()). */
+void lesion_volume_warn_unchecked(struct lesion_volume *vol, int64_t unchecked);
 
 /* lesion_datatype_describe() - a name for any NIfTI datatype code. */
 const char *lesion_datatype_describe(int datatype);

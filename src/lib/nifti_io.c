@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,17 +160,30 @@ static const char *units_name(int code, double *to_mm)
 	}
 }
 
-static void add_warning(struct lesion_volume *vol, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void add_warning(struct lesion_volume *vol, const char *fmt, ...)
+void lesion_volume_add_warning(struct lesion_volume *vol, const char *fmt, ...)
 {
-	if (vol->n_warnings >= LESION_MAX_WARNINGS)
-		return;
+	char w[LESION_WARNING_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(vol->warnings[vol->n_warnings++], LESION_WARNING_MAX, fmt, ap);
+	vsnprintf(w, sizeof(w), fmt, ap);
 	va_end(ap);
+	/* a volume read twice says a thing once */
+	for (int i = 0; i < vol->n_warnings; i++)
+		if (strcmp(vol->warnings[i], w) == 0)
+			return;
+	if (vol->n_warnings < LESION_MAX_WARNINGS)
+		memcpy(vol->warnings[vol->n_warnings++], w, sizeof(w));
+}
+
+void lesion_volume_warn_unchecked(struct lesion_volume *vol, int64_t unchecked)
+{
+	if (unchecked <= 0)
+		return;
+	int64_t limit = lesion_gzip_check_limit(vol->vox_offset +
+		vol->n_volumes * vol->geom.n_voxels * vol->bytes_per_voxel);
+	lesion_volume_add_warning(vol, "ignored the last %lld bytes of the file: gzip "
+		"data after the image, not checked past %lld inflated bytes (the "
+		"image's own size, at least 1 MiB)", (long long)unchecked, (long long)limit);
 }
 
 /* niftilib's name of a datatype code, or NULL for codes NIfTI does not
@@ -291,12 +305,12 @@ static void fill_geometry(struct lesion_volume *vol, const nifti_image *nim,
 	if (bad_pixdim) {
 		g->voxel_volume_mm3 = NAN;
 		if (lenient)
-			add_warning(vol, "pixdim[1..3] = %g, %g, %g: a zero or NaN voxel size, "
+			lesion_volume_add_warning(vol, "pixdim[1..3] = %g, %g, %g: a zero or NaN voxel size, "
 				    "volumes cannot be measured", vol->pixdim[1],
 				    vol->pixdim[2], vol->pixdim[3]);
 	}
 	if (!analyze && strcmp(g->spatial_units, "unknown") == 0)
-		add_warning(vol, "spatial units are not set (xyzt_units %d); taken as mm",
+		lesion_volume_add_warning(vol, "spatial units are not set (xyzt_units %d); taken as mm",
 			    vol->xyzt_units);
 
 	g->qform_code = analyze ? 0 : nim->qform_code;
@@ -344,7 +358,7 @@ static void fill_geometry(struct lesion_volume *vol, const nifti_image *nim,
 			     a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
 		det = fabs(det);
 		if (fabs(det - g->voxel_volume_mm3) > 1e-3 * g->voxel_volume_mm3)
-			add_warning(vol, "the sform's voxel volume (%g mm^3) disagrees with "
+			lesion_volume_add_warning(vol, "the sform's voxel volume (%g mm^3) disagrees with "
 				    "pixdim's (%g mm^3) by more than 0.1%%; pixdim is used",
 				    det, g->voxel_volume_mm3);
 	}
@@ -354,7 +368,7 @@ static void fill_geometry(struct lesion_volume *vol, const nifti_image *nim,
 			for (int c = 0; c < 4; c++)
 				dmax = fmax(dmax, fabs(g->sform[r][c] - g->qform[r][c]));
 		if (dmax > 1e-3)
-			add_warning(vol, "qform and sform disagree (by up to %.3g mm); "
+			lesion_volume_add_warning(vol, "qform and sform disagree (by up to %.3g mm); "
 				    "sform is used for world coordinates", dmax);
 	}
 	/* rodent data are often stored with voxel sizes x10 so that human tools
@@ -364,7 +378,7 @@ static void fill_geometry(struct lesion_volume *vol, const nifti_image *nim,
 		fov_max = fmax(fov_max, g->dim[i] * g->voxel_size_mm[i]);
 	if (isfinite(g->voxel_volume_mm3) && fov_max > 0 && fov_max < 40.0 &&
 	    g->n_voxels >= 4096 && g->voxel_size_mm[0] >= 1.0)
-		add_warning(vol, "field of view is only %.3g mm: if this is a rodent "
+		lesion_volume_add_warning(vol, "field of view is only %.3g mm: if this is a rodent "
 			    "scan stored with x10 voxel sizes, volumes are 1000x too large",
 			    fov_max);
 }
@@ -587,7 +601,7 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 		 * byte after header and extender is what the standard allows */
 		vox_offset = version == 1 ? 352 : 544;
 		zero_offset = vol->n_warnings + 1; /* which warning to amend below */
-		add_warning(vol, "vox_offset is 0, invalid in a single-file NIfTI-%d; "
+		lesion_volume_add_warning(vol, "vox_offset is 0, invalid in a single-file NIfTI-%d; "
 			    "the voxels are taken to start at byte %lld", version,
 			    (long long)vox_offset);
 	}
@@ -627,11 +641,11 @@ enum lesion_status lesion_volume_open(const char *path, int flags,
 		vol->scl_inter = 0.0;
 	}
 	if (!isfinite(raw_slope))
-		add_warning(vol, "scl_slope is %g: values are used unscaled", raw_slope);
+		lesion_volume_add_warning(vol, "scl_slope is %g: values are used unscaled", raw_slope);
 	else if (vol->scaled && !isfinite(raw_inter))
-		add_warning(vol, "scl_inter is %g: taken as 0", raw_inter);
+		lesion_volume_add_warning(vol, "scl_inter is %g: taken as 0", raw_inter);
 	if (spm_scale != 0.0 && spm_scale != 1.0 && isfinite(spm_scale))
-		add_warning(vol, "the Analyze header holds an SPM scale factor (%g) in "
+		lesion_volume_add_warning(vol, "the Analyze header holds an SPM scale factor (%g) in "
 			    "funused1; Analyze 7.5 files are read unscaled", spm_scale);
 	vol->cal_min = h->cal_min;
 	vol->cal_max = h->cal_max;
@@ -717,41 +731,52 @@ static enum lesion_status no_image_error(const struct lesion_volume *vol,
 		vol->path);
 }
 
-enum lesion_status lesion_volume_load(struct lesion_volume *vol, int64_t index,
-				      struct lesion_error *err)
+enum lesion_status lesion_volume_check_index(const struct lesion_volume *vol,
+					    int64_t *index, int all_ok,
+					    struct lesion_error *err)
 {
 	if (vol->bytes_per_voxel == 0)
 		return datatype_error(vol->path, vol->raw_datatype, err);
 	if (!vol->data_path)
 		return no_image_error(vol, err);
-	if (index < 0) {
-		if (vol->n_volumes > 1)
+	if (*index < 0) {
+		if (vol->n_volumes > 1 && !all_ok)
 			return lesion_error_set(err, LESION_ERR_INPUT,
 				"'%s' is 4D with %lld volumes; choose one with --volume N "
 				"(0 to %lld)", vol->path, (long long)vol->n_volumes,
 				(long long)vol->n_volumes - 1);
-		index = 0;
+		*index = vol->n_volumes > 1 ? -1 : 0;
 	}
-	if (index >= vol->n_volumes)
+	if (*index >= vol->n_volumes)
 		return lesion_error_set(err, LESION_ERR_INPUT,
 			"'%s' has %lld volume%s; --volume %lld is out of range (0 to %lld)",
 			vol->path, (long long)vol->n_volumes,
-			vol->n_volumes == 1 ? "" : "s", (long long)index,
+			vol->n_volumes == 1 ? "" : "s", (long long)*index,
 			(long long)vol->n_volumes - 1);
+	return LESION_OK;
+}
+
+enum lesion_status lesion_volume_load(struct lesion_volume *vol, int64_t index,
+				      struct lesion_error *err)
+{
+	enum lesion_status st = lesion_volume_check_index(vol, &index, 0, err);
+	if (st)
+		return st;
 	free(vol->data);
 	vol->data = NULL;
 	int64_t vol_bytes = vol->geom.n_voxels * vol->bytes_per_voxel;
 	int64_t offset = vol->vox_offset + index * vol_bytes;
 	void *data = NULL;
-	enum lesion_status st;
+	int64_t unchecked = 0;
 	if (vol->gzipped)
 		st = lesion_gzip_read_range(vol->data_path, offset, vol_bytes,
 			vol->vox_offset + vol->n_volumes * vol_bytes,
-			vol->n_volumes > 1 ? &vol->header->gz : NULL, &data, err);
+			vol->n_volumes > 1 ? &vol->header->gz : NULL, &data, &unchecked, err);
 	else
 		st = lesion_raw_read_range(vol->data_path, offset, vol_bytes, &data, err);
 	if (st)
 		return st;
+	lesion_volume_warn_unchecked(vol, unchecked);
 	if (vol->big_endian != lesion_host_big_endian())
 		lesion_swap_bytes(data, vol->geom.n_voxels, vol->bytes_per_voxel);
 	vol->data = data;

@@ -15,8 +15,9 @@
 enum { IN_CHUNK = 1 << 20, REPORT_STEP = 2 << 20 };
 
 struct lesion_voxel_reader {
-	const struct lesion_volume *vol;
+	struct lesion_volume *vol; /* gets the warning of a stream left unchecked */
 	int fd;
+	int64_t file_size;
 	int swap;
 	int64_t offset;       /* of the volume's first byte in the (inflated) file */
 	int64_t vol_bytes;
@@ -59,7 +60,7 @@ void lesion_voxel_reader_free(struct lesion_voxel_reader *r)
 	free(r);
 }
 
-enum lesion_status lesion_voxel_reader_open(const struct lesion_volume *vol, int64_t index,
+enum lesion_status lesion_voxel_reader_open(struct lesion_volume *vol, int64_t index,
 					    struct lesion_voxel_reader **out,
 					    struct lesion_error *err)
 {
@@ -80,6 +81,7 @@ enum lesion_status lesion_voxel_reader_open(const struct lesion_volume *vol, int
 	r->swap = vol->big_endian != lesion_host_big_endian();
 	r->fd = open(vol->data_path, O_RDONLY);
 	int plain = r->fd < 0 || fstat(r->fd, &sb) != 0 || !S_ISREG(sb.st_mode);
+	r->file_size = plain ? 0 : (int64_t)sb.st_size;
 	if (!plain && vol->gzipped) {
 		/* trust the header's size only when the gzip trailer agrees, as
 		 * lesion_gzip_read_range() does */
@@ -178,34 +180,53 @@ static int64_t inflate_some(struct lesion_voxel_reader *r, unsigned char *out, i
 	return made_total;
 }
 
+enum ending { ENDS_WELL, ENDS_UNCHECKED, ENDS_BADLY };
+
 /*
  * After the volume's last byte: inflate what is left of the stream so that
- * ISA-L checks the CRC-32 and size in every member's trailer; 1 when all
- * ended well, 0 when the data that came out do not match their checksum or
- * the stream stops early.
+ * ISA-L checks the CRC-32 and size in every member's trailer, as far as
+ * lesion_gzip_check_limit() goes. ENDS_BADLY when the data that came out do
+ * not match their checksum, the stream stops early, or the image's last
+ * member goes on past the limit (the plain loader then words it);
+ * ENDS_UNCHECKED when later members were left at the limit, the bytes from
+ * the start of the member it stopped in in *@unchecked.
  */
-static int stream_ends_well(struct lesion_voxel_reader *r)
+static enum ending stream_ends(struct lesion_voxel_reader *r, int64_t *unchecked)
 {
 	struct inflate_state *zs = r->zs;
 	unsigned char scratch[4096];
+	const int64_t limit = lesion_gzip_check_limit(r->stream_bytes);
+	int image_member = zs->block_state != ISAL_BLOCK_FINISH;
+	int64_t made = 0, member_pos = 0;
 	for (;;) {
 		if (zs->block_state == ISAL_BLOCK_FINISH) {
 			if (zs->avail_in == 0 && refill(r) <= 0)
-				return 1;
+				return ENDS_WELL;
 			if (zs->next_in[0] != 0x1f)
-				return 1; /* trailing bytes, ignored as zlib's path does */
+				return ENDS_WELL; /* trailing bytes, ignored as zlib's path does */
+			member_pos = r->in_pos - zs->avail_in;
 			next_member(zs);
+			image_member = 0;
+		}
+		if (made > limit) {
+			if (image_member)
+				return ENDS_BADLY;
+			/* counted from where the unfinished member starts, as
+			 * zlib's check counts it */
+			*unchecked = r->file_size - member_pos;
+			return ENDS_UNCHECKED;
 		}
 		if (zs->avail_in == 0 && refill(r) <= 0)
-			return 0;
+			return ENDS_BADLY;
 		uint32_t in_before = zs->avail_in;
 		zs->next_out = scratch;
 		zs->avail_out = sizeof(scratch);
 		if (isal_inflate(zs) != ISAL_DECOMP_OK)
-			return 0;
+			return ENDS_BADLY;
+		made += (int64_t)(sizeof(scratch) - zs->avail_out);
 		if (zs->block_state != ISAL_BLOCK_FINISH && zs->avail_in == in_before &&
 		    zs->avail_out == sizeof(scratch))
-			return 0; /* no progress: never loop on odd input */
+			return ENDS_BADLY; /* no progress: never loop on odd input */
 	}
 }
 
@@ -213,7 +234,7 @@ enum lesion_status lesion_voxel_reader_read(struct lesion_voxel_reader *r, void 
 					    int64_t n_voxels, struct lesion_error *err)
 {
 	const int bpv = r->vol->bytes_per_voxel;
-	int64_t n = n_voxels * bpv, got = 0;
+	int64_t n = n_voxels * bpv, got = 0, unchecked = 0;
 	if (n > r->vol_bytes - r->done)
 		return lesion_error_set(err, LESION_ERR_INTERNAL,
 			"read past the end of '%s'", r->vol->path);
@@ -222,12 +243,14 @@ enum lesion_status lesion_voxel_reader_read(struct lesion_voxel_reader *r, void 
 		got = n;
 	} else if (r->zs) {
 		got = inflate_some(r, buf, n);
-		if (got == n && r->done + n == r->vol_bytes && !stream_ends_well(r)) {
+		if (got == n && r->done + n == r->vol_bytes &&
+		    stream_ends(r, &unchecked) == ENDS_BADLY) {
 			/* the plain loader words what is wrong (it checks the
-			 * trailers too); if it finds nothing, nor do we */
+			 * trailers too, as far); if it finds nothing, nor do we */
 			void *tmp = NULL;
 			enum lesion_status st = lesion_gzip_read_range(r->vol->data_path,
-				r->offset, r->vol_bytes, r->stream_bytes, NULL, &tmp, err);
+				r->offset, r->vol_bytes, r->stream_bytes, NULL, &tmp,
+				&unchecked, err);
 			free(tmp);
 			if (st)
 				return st;
@@ -242,7 +265,8 @@ enum lesion_status lesion_voxel_reader_read(struct lesion_voxel_reader *r, void 
 		int64_t from = r->done + got;
 		enum lesion_status st = r->vol->gzipped
 			? lesion_gzip_read_range(r->vol->data_path, r->offset + from,
-						 r->vol_bytes - from, r->stream_bytes, NULL, &tmp, err)
+						 r->vol_bytes - from, r->stream_bytes, NULL, &tmp,
+						 &unchecked, err)
 			: lesion_raw_read_range(r->vol->data_path, r->offset + from,
 						r->vol_bytes - from, &tmp, err);
 		if (st)
@@ -258,6 +282,7 @@ enum lesion_status lesion_voxel_reader_read(struct lesion_voxel_reader *r, void 
 		memcpy((unsigned char *)buf + got, r->rest + from, (size_t)(n - got));
 	}
 	r->done += n;
+	lesion_volume_warn_unchecked(r->vol, unchecked);
 	if (r->swap)
 		lesion_swap_bytes(buf, n_voxels, bpv);
 	return LESION_OK;

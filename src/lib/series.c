@@ -52,12 +52,13 @@ static enum lesion_status load_timepoint(const char *path, int index,
 	enum lesion_status st = lesion_volume_open(path, 0, &h->vol, err);
 	if (st)
 		return st;
-	for (int k = 0; k < h->vol->n_warnings; k++)
-		add_warning(s, "'%s': %s", path, h->vol->warnings[k]);
 	h->index = index;
 	h->seg.want_mask = want_voxels || opt->atlas || opt->on_mask;
 	h->seg.want_labels = want_voxels;
 	st = lesion_measure_load(h->vol, opt->volume_index, mask, &opt->rule, m, &h->seg, err);
+	/* after reading: the voxels can add to the header's warnings */
+	for (int k = 0; k < h->vol->n_warnings; k++)
+		add_warning(s, "'%s': %s", path, h->vol->warnings[k]);
 	if (!st && opt->on_mask)
 		st = opt->on_mask(opt->hook_ctx, index, h->vol, h->seg.mask, err);
 	if (!st && opt->atlas)
