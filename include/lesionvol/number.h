@@ -42,6 +42,18 @@ size_t lesion_double_shortest(double v, char *buf, size_t size);
  */
 size_t lesion_double_shortest_g(double v, int min_precision, char *buf, size_t size);
 
+/*
+ * lesion_double_parse() - read a finite double from the start of @text
+ * (strtod()'s syntax, leading blanks allowed) into *@out, *@end (may be
+ * NULL) pointing past it. Every finite double is accepted, subnormal ones
+ * such as 5e-324 included (which strtod() flags with ERANGE, as if they
+ * were out of range). Refused, returning -1 with *@out untouched: no number
+ * at all, inf and nan, a magnitude past the largest double (1e309), and a
+ * text that is not zero but reads as zero (1e-400: a different number).
+ * Returns 0. Thread safe.
+ */
+int lesion_double_parse(const char *text, char **end, double *out);
+
 #ifdef __cplusplus
 }
 #endif

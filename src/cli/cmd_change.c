@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lesionvol/change.h"
+#include "lesionvol/number.h"
 
 static const char *const timepoint_columns[] = {
 	"timepoint", "image", "days", "lesion_voxels", "lesion_volume_mm3",
@@ -31,9 +32,7 @@ static int parse_days(const struct cli_command *cmd, const char *text, int n,
 	const char *p = text;
 	for (int i = 0; i < n; i++) {
 		char *end;
-		errno = 0;
-		days[i] = strtod(p, &end);
-		if (errno || end == p || !isfinite(days[i]) ||
+		if (lesion_double_parse(p, &end, &days[i]) ||
 		    (*end != ',' && *end != '\0') || (*end == '\0' && i != n - 1) ||
 		    (*end == ',' && i == n - 1))
 			return cli_usage_error(cmd, "--days needs %d comma-separated numbers "

@@ -1,6 +1,7 @@
 /* options.c: the option parser and help text generated from command
  * descriptors, and the option groups every command shares. */
 #include "cli.h"
+#include "lesionvol/number.h"
 
 #include <errno.h>
 #include <math.h>
@@ -31,7 +32,7 @@ const struct cli_option_group cli_group_segmentation = {
 		{"min-voxels", 0, CLI_INT, "N", "drop components smaller than N voxels",
 		 NULL, 0, 1e15, "0"},
 		{"min-volume", 0, CLI_DOUBLE, "MM3", "drop components smaller than MM3 mm^3",
-		 NULL, 0, 1e15, "0"},
+		 NULL, 0, INFINITY, "0"},
 		{"soft", 0, CLI_FLAG, NULL,
 		 "also report sum(clamp(value,0,1)) x voxel volume over kept voxels "
 		 "(partial-volume estimate for probability maps)"},
@@ -173,11 +174,14 @@ static int check_value(const struct cli_command *cmd, const struct cli_option *o
 		return 0;
 	}
 	case CLI_DOUBLE: {
-		errno = 0;
-		double x = strtod(v, &end);
-		if (errno || end == v || *end || !isfinite(x))
-			return cli_usage_error(cmd, "option '--%s' needs a number, not '%s'",
-					       o->name, v);
+		double x;
+		if (lesion_double_parse(v, &end, &x) || *end)
+			return cli_usage_error(cmd, "option '--%s' needs a number a double "
+					       "holds (0, or 4.9e-324 to 1.8e308 in magnitude), "
+					       "not '%s'", o->name, v);
+		if (o->min < o->max && isinf(o->max) && x < o->min)
+			return cli_usage_error(cmd, "option '--%s' must be at least %.15g, not %s",
+					       o->name, o->min, v);
 		if (o->min < o->max && (x < o->min || x > o->max))
 			return cli_usage_error(cmd, "option '--%s' must be between %.15g and %.15g, not %s",
 					       o->name, o->min, o->max, v);
@@ -338,7 +342,10 @@ long long cli_int(const struct cli_args *args, const char *name)
 double cli_double(const struct cli_args *args, const char *name)
 {
 	const char *s = value_or_default(args, name);
-	return s ? strtod(s, NULL) : NAN;
+	double x = NAN;
+	if (s)
+		lesion_double_parse(s, NULL, &x); /* checked by check_value() */
+	return x;
 }
 
 const char *cli_string(const struct cli_args *args, const char *name)

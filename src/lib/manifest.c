@@ -1,6 +1,7 @@
 /* manifest.c: cohort manifests with line-numbered errors, BIDS labels, and
  * the plan of participants built from a manifest. */
 #include "cohort_internal.h"
+#include "lesionvol/number.h"
 
 #include <errno.h>
 #include <math.h>
@@ -208,9 +209,7 @@ enum lesion_status lesion_manifest_parse(const char *text, size_t size,
 		}
 		if (c_days >= 0 && !is_na(cell[c_days])) {
 			char *end;
-			errno = 0;
-			w->days = strtod(cell[c_days], &end);
-			if (errno || end == cell[c_days] || *end || !isfinite(w->days)) {
+			if (lesion_double_parse(cell[c_days], &end, &w->days) || *end) {
 				st = lesion_error_set(err, LESION_ERR_INPUT,
 					"'%s' line %d: days '%s' is not a number", name,
 					w->line, cell[c_days]);

@@ -7,6 +7,7 @@
 #include <nifti2_io.h>
 
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -278,6 +279,46 @@ static void copy_mat(double dst[4][4], const nifti_dmat44 *src)
 			dst[r][c] = src->m[r][c];
 }
 
+/* Whether @p is a normal number in the type the header stores it in:
+ * float32, but double in NIfTI-2. */
+static int pixdim_normal(const struct lesion_volume *vol, double p)
+{
+	int nifti2 = vol->format == LESION_FORMAT_NIFTI2 ||
+		     vol->format == LESION_FORMAT_NIFTI2_PAIR;
+	return isfinite(p) && fabs(p) >= (nifti2 ? DBL_MIN : FLT_MIN);
+}
+
+/*
+ * Whether the voxel size is one a volume can be measured with: each pixdim
+ * of a spatial axis a normal number (its sign is dropped, as for a flipped
+ * axis); zero, NaN, infinite and subnormal sizes (4.9e-324 mm is no real
+ * voxel) are not, nor a voxel volume that is not a normal number in mm^3.
+ * 1 with @why saying which field and why, else 0. Needs voxel_size_mm and
+ * voxel_volume_mm3 filled from the pixdims.
+ */
+static int voxel_size_problem(const struct lesion_volume *vol, char *why, size_t size)
+{
+	const struct lesion_geometry *g = &vol->geom;
+	for (int i = 0; i < 3 && i < vol->ndim; i++) {
+		double p = vol->pixdim[i + 1];
+		if (!pixdim_normal(vol, p)) {
+			const char *kind = p == 0.0 ? "zero" : isnan(p) ? "NaN"
+					 : isinf(p) ? "infinite" : "subnormal";
+			snprintf(why, size, "pixdim[%d] is %g (%s), not a voxel size", i + 1,
+				 p, kind);
+			return 1;
+		}
+	}
+	if (fpclassify(g->voxel_volume_mm3) != FP_NORMAL) {
+		snprintf(why, size, "the voxel volume pixdim[1] x pixdim[2] x pixdim[3] = "
+			 "%g x %g x %g mm is %s", g->voxel_size_mm[0], g->voxel_size_mm[1],
+			 g->voxel_size_mm[2], isinf(g->voxel_volume_mm3) ? "too large for a double"
+			 : "too small for a double");
+		return 1;
+	}
+	return 0;
+}
+
 static void fill_geometry(struct lesion_volume *vol, const nifti_image *nim,
 			  int lenient)
 {
@@ -291,23 +332,19 @@ static void fill_geometry(struct lesion_volume *vol, const nifti_image *nim,
 	for (int i = 0; i < 3; i++)
 		g->dim[i] = (vol->ndim > i) ? vol->full_dim[i + 1] : 1;
 	g->n_voxels = g->dim[0] * g->dim[1] * g->dim[2];
-	int bad_pixdim = 0;
 	g->voxel_volume_mm3 = 1.0;
 	for (int i = 0; i < 3; i++) {
 		double p = vol->pixdim[i + 1];
-		if (i >= vol->ndim && (p == 0.0 || !isfinite(p)))
+		if (i >= vol->ndim && !pixdim_normal(vol, p))
 			p = 1.0; /* a 2D image's unused third axis */
-		if (!isfinite(p) || p == 0.0)
-			bad_pixdim = 1;
 		g->voxel_size_mm[i] = fabs(p) * to_mm;
 		g->voxel_volume_mm3 *= g->voxel_size_mm[i];
 	}
-	if (bad_pixdim) {
+	char why[160];
+	if (voxel_size_problem(vol, why, sizeof(why))) {
 		g->voxel_volume_mm3 = NAN;
 		if (lenient)
-			lesion_volume_add_warning(vol, "pixdim[1..3] = %g, %g, %g: a zero or NaN voxel size, "
-				    "volumes cannot be measured", vol->pixdim[1],
-				    vol->pixdim[2], vol->pixdim[3]);
+			lesion_volume_add_warning(vol, "%s; volumes cannot be measured", why);
 	}
 	if (!analyze && strcmp(g->spatial_units, "unknown") == 0)
 		lesion_volume_add_warning(vol, "spatial units are not set (xyzt_units %d); taken as mm",
@@ -401,10 +438,10 @@ static enum lesion_status cifti_error(const struct lesion_volume *vol,
 static enum lesion_status voxel_size_error(const struct lesion_volume *vol,
 					  const char *path, struct lesion_error *err)
 {
-	return lesion_error_set(err, LESION_ERR_INPUT,
-		"invalid header in '%s': voxel size pixdim[1..3] = %g, %g, %g "
-		"(zero or NaN); the voxel volume is unknown", path,
-		vol->pixdim[1], vol->pixdim[2], vol->pixdim[3]);
+	char why[160];
+	voxel_size_problem(vol, why, sizeof(why));
+	return lesion_error_set(err, LESION_ERR_INPUT, "invalid header in '%s': %s",
+				path, why);
 }
 
 enum lesion_status lesion_volume_open(const char *path, int flags,

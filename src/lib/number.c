@@ -2,6 +2,7 @@
  * prints it, computed exactly with 128-bit integers instead of printf and
  * strtod (which cost about a microsecond a number in JSON results). */
 #include "lesionvol/number.h"
+#include <errno.h>
 
 #include <float.h>
 #include <math.h>
@@ -356,4 +357,21 @@ size_t lesion_double_shortest(double v, char *buf, size_t size)
 	}
 	len = shortest_g(v, 1, text);
 	return copy_out(text, len, buf, size);
+}
+
+int lesion_double_parse(const char *text, char **end, double *out)
+{
+	char *stop;
+	int saved = errno;
+	errno = 0;
+	double x = strtod(text, &stop);
+	int range = errno == ERANGE;
+	errno = saved;
+	if (end)
+		*end = stop;
+	/* ERANGE on a finite non-zero result is a subnormal: a real double */
+	if (stop == text || !isfinite(x) || (range && x == 0.0))
+		return -1;
+	*out = x;
+	return 0;
 }

@@ -143,5 +143,79 @@ class GzipBombs(unittest.TestCase):
             self.assertIn(path, err)
 
 
+class ExtremeNumbers(unittest.TestCase):
+    """Every finite double an option's meaning allows is accepted; a voxel
+    size that is not a normal number is an input error naming the field."""
+
+    def setUp(self):
+        self.tmp = lvtest.tmpdir()
+        self.mask = os.path.join(self.tmp, "m.nii")
+        nii, self.voxels = lvhostile.small_mask_nii()
+        with open(self.mask, "wb") as f:
+            f.write(nii)
+
+    def measure(self, *args):
+        rc, out, err = lvtest.run(["measure", self.mask, "--format", "json", *args])
+        return rc, (json.loads(out) if rc == 0 else None), err
+
+    def test_numbers__subnormal_and_huge_option_values_are_accepted(self):
+        rc, rep, err = self.measure("--thr", "5e-324")  # the smallest double above 0
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(rep["lesion_voxels"], self.voxels)  # the mask's 1s are >= it
+        rc, rep, err = self.measure("--min-volume", "1e308")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual((rep["n_components"], rep["lesion_voxels"]), (0, 0))
+        rc, rep, err = self.measure("--thr", "-1.7976931348623157e308", "--uthr", "5e-324")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(rep["lesion_voxels"], 1000 - self.voxels)  # the zeros, not the 1s
+        rc, out, err = lvtest.run(["change", self.mask, self.mask, "--days", "5e-324,1e308",
+                                   "--format", "json"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["changes"][0]["days"], 1e308)
+
+    def test_numbers__values_no_double_holds_are_usage_errors(self):
+        for opt, v in (("--thr", "1e-400"), ("--thr", "1e309"), ("--thr", "nan"),
+                       ("--min-volume", "inf"), ("--min-volume", "-1")):
+            rc, _, err = self.measure(opt, v)
+            self.assertEqual(rc, 2, (opt, v, err))
+            self.assertIn(opt, err)
+            self.assertIn(v, err)
+
+    def test_numbers__manifest_days_take_any_finite_double(self):
+        manifest = os.path.join(self.tmp, "c.tsv")
+        with open(manifest, "w") as f:
+            f.write("participant_id\tsession\timage\tdays\n")
+            f.write("sub-01\t01\tm.nii\t5e-324\nsub-01\t02\tm.nii\t1e308\n")
+        rc, _, err = lvtest.run(["cohort", manifest, "-o", os.path.join(self.tmp, "o")])
+        self.assertEqual(rc, 0, err)
+
+    def test_numbers__pixdim_not_a_normal_number_is_an_input_error_naming_it(self):
+        import nibabel as nib
+        d = np.ones((4, 4, 4), np.uint8)
+        for cls, field, value in ((nib.Nifti2Image, 1, 5e-324), (nib.Nifti1Image, 3, 1e-40),
+                                  (nib.Nifti1Image, 2, 0.0), (nib.Nifti2Image, 3, np.inf)):
+            img = cls(d, None)
+            zooms = [1.0, 1.0, 1.0]
+            zooms[field - 1] = value
+            img.header["pixdim"][1:4] = zooms
+            path = os.path.join(self.tmp, "pix%d.nii" % field)
+            nib.save(img, path)
+            rc, _, err = lvtest.run(["measure", path])
+            self.assertEqual(rc, 1, (value, err))
+            self.assertIn("'%s'" % path, err)
+            self.assertIn("pixdim[%d] is" % field, err)
+            rc, _, err = lvtest.run(["info", path])  # info shows it, exits 1
+            self.assertEqual(rc, 1, err)
+            self.assertIn("pixdim[%d] is" % field, err)
+        # both limits of a normal voxel volume: a product past a double's range
+        img = nib.Nifti2Image(d, None)
+        img.header["pixdim"][1:4] = [1e200, 1e200, 1.0]
+        path = os.path.join(self.tmp, "huge.nii")
+        nib.save(img, path)
+        rc, _, err = lvtest.run(["measure", path])
+        self.assertEqual(rc, 1, err)
+        self.assertIn("voxel volume", err)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -226,9 +226,12 @@ def images(c, data, good):
               "not a NIfTI")
 
     # pixdim and scaling
-    for tag, v in (("nan", float("nan")), ("inf", float("inf")), ("zero", 0.0)):
+    # a voxel size that is not a normal number is refused, naming the field
+    for tag, v in (("nan", float("nan")), ("inf", float("inf")), ("zero", 0.0),
+                   ("subnormal", 1e-40)):
         c.refused("pixdim_" + tag,
-                  c.write("pixdim_%s.nii" % tag, patch(good, O_PIXDIM + 8, "f", v)), "pixdim")
+                  c.write("pixdim_%s.nii" % tag, patch(good, O_PIXDIM + 8, "f", v)),
+                  "pixdim[2] is")
     c.accepted("pixdim_negative_counts_by_absolute_value",
                c.write("negpix.nii", patch(good, O_PIXDIM + 4, "f", -2.0)),
                {"voxel_size_mm": [2.0, 2.0, 2.5], "voxel_volume_mm3": 10.0})
