@@ -7,6 +7,7 @@ LESIONVOL_SOURCE (the repository root). Exit code 77 means "skipped".
 import atexit
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -94,6 +95,14 @@ def tmpdir():
     d = tempfile.mkdtemp(prefix="lesionvol-test-")
     atexit.register(shutil.rmtree, d, True)
     return d
+
+
+TEMP_NAME = re.compile(r"^\.lesionvol-[0-9a-f]{8}-[1-9][0-9]*-[A-Za-z0-9]{6}\.tmp$")
+
+
+def is_temp(name):
+    """Whether file name @name (no folder) is one of lesionvol's temporaries."""
+    return bool(TEMP_NAME.match(os.path.basename(name)))
 
 
 def stray_stderr_lines(stderr):

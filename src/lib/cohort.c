@@ -2,6 +2,7 @@
  * and written to OUT_DIR/sub-<label>/sub-<label>_lesionvol.json, skipping
  * those whose recorded inputs and parameters are unchanged. */
 #include "cohort_internal.h"
+#include "io_internal.h"
 
 #include <cJSON.h>
 
@@ -477,7 +478,7 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	const struct lesion_cohort_participant *p = &plan->participants[index];
 	struct lesion_error e = {0};
 	struct lesion_buf text = {0};
-	char *json_path = NULL, *dir = NULL, *old_text = NULL, *json_name = NULL;
+	char *json_path = NULL, *dir = NULL, *old_text = NULL;
 	struct lesion_buf png = {0};
 	struct lesion_cohort_maps maps = {0};
 	cJSON *params = NULL, *inputs = NULL, *d = NULL, *old = NULL;
@@ -502,7 +503,6 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 		goto out;
 	}
 	*strrchr(dir, '/') = '\0';
-	json_name = strrchr(json_path, '/') + 1;
 	lesion_buf_printf(&png, "%s/sub-%s_quicklook.png", dir, p->label);
 	if (png.failed) {
 		lesion_error_set(&e, LESION_ERR_INTERNAL, "out of memory");
@@ -511,19 +511,18 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	int fresh;
 	if (make_dir(dir, &fresh, &e))
 		goto out;
-	/* one writer per participant, even across processes; leftovers of a
-	 * killed writer can then be removed safely */
+	/* one writer per participant, even across processes (temporaries of
+	 * other writers are told apart by their names anyway) */
 	fd = open(dir, O_RDONLY | O_DIRECTORY);
 	if (fd >= 0)
 		while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
 			;
-	const char *names[] = {json_name, strrchr(png.data, '/') + 1, NULL};
 	if (lesion_cohort_maps_init(&maps, p, opt, dir, &e))
 		goto out;
-	if (!fresh) { /* a folder just made holds no leftovers */
-		lesion_cohort_remove_stale_temps(dir, names);
-		lesion_cohort_maps_remove_stale_temps(&maps);
-	}
+	if (fresh) /* a folder just made holds no leftovers */
+		lesion_temps_folder_is_new(dir);
+	else
+		lesion_remove_stale_temps(dir);
 
 	params = parameters_json(opt);
 	inputs = inputs_json(p, opt);

@@ -96,13 +96,6 @@ enum lesion_status lesion_cohort_participant_set_id(struct lesion_cohort_partici
 /* lesion_cohort_participant_json_path() - "OUT/sub-L/sub-L_lesionvol.json". */
 char *lesion_cohort_participant_json_path(const char *out_dir, const char *label);
 
-/*
- * lesion_cohort_remove_stale_temps() - remove "NAME.tmp.XXXXXX" files left
- * in @dir by killed writers, for the NAMEs in @names (NULL-terminated; NULL
- * @names: any). The caller holds the folder's lock.
- */
-void lesion_cohort_remove_stale_temps(const char *dir, const char *const *names);
-
 /* ---- the participant's quicklook (cohort_quicklook.c) ---- */
 
 struct lesion_series;
@@ -231,10 +224,6 @@ int lesion_cohort_maps_current(const cJSON *old, const struct lesion_cohort_opti
  */
 void lesion_cohort_maps_keep_matching(const struct lesion_cohort_maps *m, cJSON *d,
 				      const cJSON *old, const char *key);
-
-/* lesion_cohort_maps_remove_stale_temps() - temporary files of the
- * participant's images left by a killed writer (the folder is locked). */
-void lesion_cohort_maps_remove_stale_temps(const struct lesion_cohort_maps *m);
 
 /* ---- atlas regions in the participants' files (cohort_regions.c) ---- */
 

@@ -355,20 +355,3 @@ void lesion_cohort_maps_keep_matching(const struct lesion_cohort_maps *m, cJSON 
 		}
 	}
 }
-
-void lesion_cohort_maps_remove_stale_temps(const struct lesion_cohort_maps *m)
-{
-	int n = m->mask_names ? m->p->n_timepoints : 0, k = 0;
-	const char **names = calloc((size_t)(2 * n + 1), sizeof(char *));
-	if (!names)
-		return;
-	for (int t = 0; t < n; t++) {
-		if (m->mask_names[t]) {
-			names[k++] = m->mask_names[t];
-			names[k++] = m->change_names[t];
-		}
-	}
-	if (k)
-		lesion_cohort_remove_stale_temps(m->dir, names);
-	free(names);
-}

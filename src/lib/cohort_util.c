@@ -1,12 +1,11 @@
-/* cohort_util.c: text buffers, exact numbers and JSON printing, paths and
- * stale temporary files for the cohort modules. */
+/* cohort_util.c: text buffers, exact numbers and JSON printing, and paths
+ * for the cohort modules. */
 #include "cohort_internal.h"
 
 #include "lesionvol/number.h"
 
 #include <cJSON.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -270,37 +269,4 @@ char *lesion_cohort_participant_json_path(const char *out_dir, const char *label
 		return NULL;
 	}
 	return b.data;
-}
-
-/* "NAME.tmp.XXXXXX" as lesion_write_file_atomic() makes them */
-static int is_temp_of(const char *entry, const char *name)
-{
-	size_t n = strlen(name);
-	if (strncmp(entry, name, n) != 0 || strncmp(entry + n, ".tmp.", 5) != 0)
-		return 0;
-	return strlen(entry + n + 5) == 6;
-}
-
-void lesion_cohort_remove_stale_temps(const char *dir, const char *const *names)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		int stale = 0;
-		if (!names) {
-			const char *t = strstr(e->d_name, ".tmp.");
-			stale = t && t != e->d_name && strlen(t + 5) == 6 && !strchr(t + 5, '.');
-		}
-		for (int i = 0; names && names[i] && !stale; i++)
-			stale = is_temp_of(e->d_name, names[i]);
-		if (!stale)
-			continue;
-		char *p = lesion_path_join(dir, e->d_name);
-		if (p)
-			unlink(p);
-		free(p);
-	}
-	closedir(d);
 }

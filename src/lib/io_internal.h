@@ -91,6 +91,21 @@ enum lesion_status lesion_gzip_read_range(const char *path, int64_t offset,
 					  struct lesion_error *err);
 
 /*
+ * lesion_remove_stale_temps() - remove from @dir the temporaries killed
+ * lesionvol processes left there (".lesionvol-SSSSSSSS-PID-XXXXXX.tmp"
+ * regular files whose writer on this machine is dead, or untouched for an
+ * hour), never anything else; a live writer's, here or on another machine
+ * sharing the folder, stays. lesion_write_file_atomic() does this itself on
+ * its first write into a folder; call it to sweep a folder before then (e.g.
+ * under the folder's lock). Thread safe.
+ */
+void lesion_remove_stale_temps(const char *dir);
+
+/* lesion_temps_folder_is_new() - @dir was just made by this process, so
+ * it holds no leftovers: writes into it sweep nothing. */
+void lesion_temps_folder_is_new(const char *dir);
+
+/*
  * lesion_write_image_file() - write @hdr then @data to @path (gzip when it
  * ends in ".gz", deterministic bytes) under a temporary name, then rename.
  */

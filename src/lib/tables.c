@@ -2,6 +2,7 @@
  * groups.tsv (descriptives per group and session), dataset_description.json
  * and provenance.json, each written atomically. */
 #include "aggregate_internal.h"
+#include "io_internal.h"
 
 #include <cJSON.h>
 
@@ -413,11 +414,6 @@ enum lesion_status lesion_cohort_aggregate(const struct lesion_cohort_plan *plan
 					   struct lesion_cohort_summary *sum,
 					   struct lesion_error *err)
 {
-	static const char *const outputs[] = {
-		"timepoints.tsv", "changes.tsv", "groups.tsv", "dataset_description.json",
-		"provenance.json", "comparison.json", "comparison.tsv", "report.html",
-		"regions.tsv", NULL,
-	};
 	struct lesion_aggregate a;
 	struct lesion_cohort_data data;
 	struct lesion_buf b = {0};
@@ -428,7 +424,7 @@ enum lesion_status lesion_cohort_aggregate(const struct lesion_cohort_plan *plan
 	enum lesion_status st = lesion_aggregate_lock(out_dir, &fd, err);
 	if (st)
 		return st;
-	lesion_cohort_remove_stale_temps(out_dir, outputs);
+	lesion_remove_stale_temps(out_dir);
 	st = lesion_aggregate_load(plan, out_dir, outcomes, &a, err);
 	if (st)
 		goto out_unlocked;

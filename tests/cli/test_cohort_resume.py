@@ -11,6 +11,7 @@ import sys
 import time
 
 import lvcohort as lv
+import lvtest
 
 N = 36
 
@@ -76,7 +77,7 @@ def main():
     for path, t in done.items():
         assert os.stat(path).st_mtime_ns == t, "%s was recomputed" % path
     got = lv.tree_files(out)
-    assert not [f for f in got if ".tmp." in f], "temporary files left behind"
+    assert not [f for f in got if lvtest.is_temp(f)], "temporary files left behind"
     assert_same_outputs(got, dict(reference))
 
     # nothing to do the third time

@@ -18,6 +18,7 @@ import sys
 import time
 
 import lvscaleout as lv
+import lvtest
 from lvtest import skip, tmpdir
 
 SLURM = os.path.join(lv.SOURCE, "examples", "slurm")
@@ -215,7 +216,7 @@ def died_mid_write(root, data, labels, reference):
                        capture_output=True, text=True)
     assert p.returncode == -signal.SIGXFSZ, (p.returncode, p.stderr)
     left = os.listdir(folder)
-    assert len(left) == 1 and ".tmp." in left[0], left
+    assert len(left) == 1 and lvtest.is_temp(left[0]), left
     assert os.path.getsize(os.path.join(folder, left[0])) == 200
     p = lv.lesionvol("bids", data, out, "group", check=False)
     assert p.returncode == 3, p.stderr
@@ -250,7 +251,7 @@ def killed_at_any_time(root, data, labels, done_out, reference):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         for name in os.listdir(folder):
-            assert name == os.path.basename(json_path) or ".tmp." in name, name
+            assert name == os.path.basename(json_path) or lvtest.is_temp(name), name
         if os.path.exists(json_path):
             assert lv.read(json_path) == complete, "a killed job left a different result"
             outcomes["complete"] += 1

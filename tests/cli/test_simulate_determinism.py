@@ -147,7 +147,7 @@ class SimulateDeterminism(unittest.TestCase):
         with open(mine) as f:
             self.assertEqual(f.read(), "keep me\n")
         self.assertTrue(os.path.exists(os.path.join(out, "truth.tsv")))
-        self.assertFalse([n for n in os.listdir(out) if ".tmp." in n])
+        self.assertFalse([n for n in os.listdir(out) if lvtest.is_temp(n)])
 
     def test_output_that_is_a_file_exits_4(self):
         path = os.path.join(self.tmp, "a-file")

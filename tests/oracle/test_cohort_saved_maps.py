@@ -20,6 +20,7 @@ import numpy as np
 from scipy import ndimage
 
 import lvcohort as lv
+import lvtest
 
 SHAPE = (30, 34, 18)
 ZOOMS = (1.1, 0.9, 2.0)
@@ -324,7 +325,7 @@ def test_write_failure_fails_one_participant(root, manifest, plan):
     left = [f for f in os.listdir(os.path.join(out, "sub-02")) if f.endswith(".nii.gz")]
     assert left == [mask_name("sub-02", ses)], left   # only the folder put there
     assert os.path.isdir(os.path.join(out, "sub-02", left[0]))
-    assert not [f for f in os.listdir(os.path.join(out, "sub-02")) if ".tmp." in f]
+    assert not [f for f in os.listdir(os.path.join(out, "sub-02")) if lvtest.is_temp(f)]
     for pid in ("sub-01", "sub-03", "sub-04"):
         assert doc(out, pid)["status"] == "ok"
     # the obstacle gone, a rerun retries sub-02 only
