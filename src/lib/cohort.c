@@ -51,8 +51,8 @@ static enum lesion_status compute(const struct lesion_cohort_participant *p,
 		if ((m == NULL) != (mask == NULL) || (m && strcmp(m, mask) != 0)) {
 			/* lesion_series_run() takes one brain mask per participant */
 			st = lesion_error_set(err, LESION_ERR_INPUT,
-				"sessions '%s' and '%s' have different brain masks; one "
-				"mask per participant is supported", p->timepoints[0].session,
+				"different brain masks: sessions '%s' and '%s' have "
+				"different ones; one mask per participant is supported", p->timepoints[0].session,
 				p->timepoints[t].session);
 			goto out;
 		}
@@ -146,8 +146,9 @@ static enum lesion_status make_dirs(const char *path, struct lesion_error *err)
 static void quicklook_key(const char *key, const struct lesion_cohort_participant *p,
 			  char hex[65])
 {
-	const struct lesion_cohort_timepoint *last = &p->timepoints[p->n_timepoints - 1];
-	cJSON *anatomy = last->anatomy_path
+	const struct lesion_cohort_timepoint *last = p->n_timepoints
+		? &p->timepoints[p->n_timepoints - 1] : NULL;
+	cJSON *anatomy = last && last->anatomy_path
 		? lesion_cohort_fingerprint("anatomy", last->session, last->anatomy_path) : NULL;
 	lesion_cohort_quicklook_key(key, anatomy, hex);
 	cJSON_Delete(anatomy);
@@ -172,10 +173,13 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 	oc->reused = 0;
 	oc->message[0] = '\0';
 	oc->result = NULL;
-	if (p->error || p->n_timepoints == 0) {
+	const char *plan_error = p->error ? p->error
+				 : p->n_timepoints == 0 ? LESION_REASON_NO_MASKS : NULL;
+	if (!p->label) {
+		/* no folder can be named after it: its failure shows in the
+		 * group tables only */
 		oc->status = LESION_ERR_INPUT;
-		snprintf(oc->message, sizeof(oc->message), "%s",
-			 p->error ? p->error : "no timepoints");
+		snprintf(oc->message, sizeof(oc->message), "%s", plan_error);
 		return;
 	}
 	json_path = lesion_cohort_participant_json_path(out_dir, p->label);
@@ -216,7 +220,11 @@ static void process(const struct lesion_cohort_plan *plan, int index, const char
 		old = cJSON_Parse(old_text);
 	d = lesion_cohort_document(plan, p, key);
 	cJSON_AddItemReferenceToObject(d, "parameters", params);
-	if (!opt->force && old && lesion_cohort_reusable(old, key) &&
+	if (plan_error) {
+		/* nothing to measure, but a record that says why: a pipeline
+		 * waiting for this file (one job per participant) gets it */
+		lesion_cohort_set_error(d, LESION_ERR_INPUT, plan_error);
+	} else if (!opt->force && old && lesion_cohort_reusable(old, key) &&
 							 (!opt->quicklook || lesion_cohort_quicklook_current(old, qkey, png.data)) &&
 	    lesion_cohort_maps_current(old, opt, key, dir, p->label)) {
 		lesion_cohort_reuse(d, old);
