@@ -126,7 +126,7 @@ static void describe_applied(const struct lesion_rule *rule,
 			     const struct lesion_volume *brain,
 			     const struct lesion_bounds *b, char *buf, size_t size)
 {
-	lesion_rule_describe(rule, buf, size);
+	lesion_rule_describe_bounds(rule, b, buf, size);
 	size_t used = strlen(buf);
 	if (rule->has_zthr || rule->has_uzthr)
 		used += (size_t)snprintf(buf + used, size > used ? size - used : 0,
