@@ -90,6 +90,9 @@ struct lesion_component {
 struct lesion_measurement {
 	double voxel_volume_mm3;
 	char voxel_volume_source[128]; /* e.g. "pixdim (mm)" */
+	char world_source[64];         /* where centroid_mm comes from: "sform",
+					  "qform", or "pixdim (orientation
+					  unknown)" when neither code is set */
 	int64_t lesion_voxels;
 	double lesion_volume_mm3;
 	double lesion_volume_ml;
