@@ -163,6 +163,7 @@ void lesion_cohort_measurement_json(cJSON *o, const struct lesion_measurement *m
 	cJSON_AddNumberToObject(o, "nan_voxels", (double)m->nan_voxels);
 	lesion_json_add_number(o, "voxel_volume_mm3", m->voxel_volume_mm3);
 	cJSON_AddStringToObject(o, "voxel_volume_source", m->voxel_volume_source);
+	cJSON_AddStringToObject(o, "world_source", m->world_source);
 	if (soft)
 		lesion_json_add_number(o, "soft_volume_mm3", m->soft_volume_mm3);
 	cJSON_AddStringToObject(o, "rule", m->rule);
