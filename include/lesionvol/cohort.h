@@ -65,14 +65,35 @@ int lesion_label_valid(const char *label);
  */
 const char *lesion_label_from_id(const char *id, const char *prefix);
 
+/*
+ * Reasons. The message of a participant, session or change that could not be
+ * measured starts with a short reason that stays the same from release to
+ * release, then ": " and the details (files, numbers), e.g. "unreadable
+ * image: unable to read 'x.nii.gz': truncated data"; a reason alone needs
+ * no details ("no lesion masks"). Tables of who was left out of an analysis
+ * group by it (lesion_reason_length()). The reasons:
+ *   participant: "no lesion masks" (listed, never imaged), "invalid
+ *     participant label", "different brain masks", "invalid session label",
+ *     "image not written";
+ *     at the group level also "no result", "out of date", "other parameters";
+ */
+#define LESION_REASON_NO_MASKS "no lesion masks"
+
+/*
+ * lesion_reason_length() - the length of the reason that starts @message:
+ * up to its first ": ", else all of it; 0 for NULL.
+ */
+size_t lesion_reason_length(const char *message);
+
 /* One data row of a manifest. Paths are resolved against the manifest's
  * folder (made absolute); "as written" values are kept for the tables. */
 struct lesion_manifest_row {
 	int line;                 /* 1-based line in the file */
 	char *participant_id;     /* as written */
 	char *session;            /* as written */
-	char *image;              /* as written */
-	char *image_path;         /* resolved */
+	char *image;              /* as written; NULL for n/a: a participant
+				     listed without an image */
+	char *image_path;         /* resolved; NULL with image */
 	char *group;              /* NULL when the column is absent, empty or n/a */
 	double days;              /* NaN when the column is absent, empty or n/a */
 	char *mask_path;          /* resolved; NULL when absent, empty or n/a */
@@ -98,9 +119,12 @@ struct lesion_manifest {
 
 /*
  * lesion_manifest_parse() - a manifest from @text (@name for messages),
- * relative paths resolved against @base_dir. LESION_ERR_INPUT with the line
- * number for: no row under the header, a missing required column, an empty participant_id, session
- * or image, a days value that is not a finite number, a duplicate
+ * relative paths resolved against @base_dir. An image that is empty or n/a
+ * lists a participant without an image (its session may then be n/a too):
+ * one with no image at all gets the error "no lesion masks" in the plan.
+ * LESION_ERR_INPUT with the line number for: no row under the header, a
+ * missing required column, an empty participant_id, or session with an
+ * image, a days value that is not a finite number, a duplicate
  * (participant, session) pair (both lines named; "sub-01" and "01" are the
  * same participant, "ses-1" and "1" the same session), a participant given
  * two different groups, a UTF-16 file or invalid UTF-8. Labels are not
@@ -159,7 +183,8 @@ struct lesion_cohort_plan {
 /*
  * lesion_cohort_plan_from_manifest() - group the rows of @m by participant.
  * A participant whose label is not valid (lesion_label_valid()) gets @error
- * set ("invalid participant label '../x': ...") and is never given a folder.
+ * set ("invalid participant label: '../x' ...") and is never given a folder;
+ * one listed without any image gets "no lesion masks".
  */
 enum lesion_status lesion_cohort_plan_from_manifest(const struct lesion_manifest *m,
 						    struct lesion_cohort_plan *out,
@@ -190,9 +215,14 @@ struct lesion_bids_options {
  * and ATLAS's *_label-L_desc-T1lesion_mask.nii.gz). Groups and extra columns
  * come from participants.tsv, days from sub-<label>/sub-<label>_sessions.tsv
  * (column "days") when present. Two matching masks for one session fail that
- * participant (naming both). LESION_ERR_USAGE for an invalid requested
- * label, LESION_ERR_INPUT when BIDS_DIR is not a folder, a requested label
- * is not there, or nothing matches.
+ * participant (naming both). The participants are the rows of
+ * participants.tsv and the sub-<label> folders (without participants.tsv:
+ * the folders); one of them without a single mask gets the error "no lesion
+ * masks" (a folder participants.tsv does not list, and with session labels
+ * one whose masks are all of other sessions, is left out unless asked for).
+ * LESION_ERR_USAGE for an invalid requested label, LESION_ERR_INPUT when
+ * BIDS_DIR is not a folder, a requested label is neither a folder nor a row
+ * of participants.tsv, or no participant asked for has a mask.
  */
 enum lesion_status lesion_cohort_plan_from_bids(const char *bids_dir,
 						const struct lesion_bids_options *opt,
@@ -347,8 +377,9 @@ struct lesion_cohort_summary {
  * with keep_results, which are used instead of reading their files back
  * (the same documents: numbers round-trip exactly) and taken (set NULL). Output is the same for
  * any run order, thread count or number of participant-level processes.
- * Returns LESION_OK, LESION_ERR_PARTIAL (some participants failed) or
- * LESION_ERR_WRITE.
+ * Returns LESION_OK, LESION_ERR_PARTIAL (some participants failed),
+ * LESION_ERR_INPUT (every participant failed: the tables are written all the
+ * same, holding nothing but errors) or LESION_ERR_WRITE.
  */
 enum lesion_status lesion_cohort_aggregate(const struct lesion_cohort_plan *plan,
 					   const char *out_dir,

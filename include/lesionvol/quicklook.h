@@ -87,7 +87,12 @@ struct lesion_quicklook_tile {
  * @screen_axis: voxel axes shown left to right [0] and top to bottom [1]
  * @screen_flip: 1 when that screen direction runs against the voxel index
  * @label:      orientation letters at the left, right, top and bottom edges
- *              of every tile ("RLAP" for axial)
+ *              of every tile ("RLAP" for axial); four spaces when
+ *              @orientation_known is 0
+ * @orientation_known: lesion_geometry_orientation_known() of the image;
+ *              when 0 no anatomical letter is drawn (no side letters, no
+ *              "S 12" slice positions) and a banner "ORIENTATION UNKNOWN"
+ *              runs above the tiles
  */
 struct lesion_quicklook {
 	int width, height;
@@ -97,6 +102,7 @@ struct lesion_quicklook {
 	int screen_axis[2];
 	int screen_flip[2];
 	char label[5];
+	int orientation_known;
 	enum lesion_overlay_kind overlay;
 	double window_low, window_high; /* greyscale window (scaled values) */
 	int n_tiles;

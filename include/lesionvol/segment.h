@@ -17,13 +17,16 @@ extern "C" {
  * struct lesion_rule - which voxels are lesion.
  *
  * Without any threshold the rule is value > 0. @thr alone: value >= thr;
- * @uthr alone: value <= uthr and value != 0; both: thr <= value <= uthr.
+ * @uthr alone: value <= uthr; both: thr <= value <= uthr. In every form
+ * exact zero is background (value != 0: zero is what lies outside the brain
+ * or the field of view of masks, skull-stripped maps and statistics maps),
+ * and negative values count wherever the bounds take them in.
  * @zthr / @uzthr: value >= median + K * 1.4826 * MAD (or <= median - ...)
  * of the reference voxels (the finite voxels inside the brain mask when one
  * is given, else every non-zero finite voxel); they take the place of @thr /
- * @uthr and combine the same way (an upper bound alone keeps exact zeros as
- * background). The median is numpy's (the mean of the two middle values for
- * an even count), computed exactly. NaN voxels are never lesion.
+ * @uthr and combine the same way. The median is numpy's (the mean of the
+ * two middle values for an even count), computed exactly. NaN voxels are
+ * never lesion.
  * A @has_* flag says whether the value next to it is set. Values are the
  * scaled values (raw * scl_slope + scl_inter). Then, in the documented order: the
  * brain mask, @fill_holes, components of @connectivity, and components
@@ -55,7 +58,9 @@ enum lesion_status lesion_rule_check(const struct lesion_rule *rule,
  * lesion_rule_describe() - the rule in words, e.g.
  * "value >= 0.5; 26-connected; components >= 10 voxels", into @buf of @size
  * bytes (NUL-terminated, truncated if needed). Numbers are written so that
- * they read back exactly.
+ * they read back exactly. " and value != 0" follows the bounds when they
+ * alone could take zero in ("-1 <= value <= 1 and value != 0"; always
+ * with a relative bound, whose value depends on the image).
  */
 void lesion_rule_describe(const struct lesion_rule *rule, char *buf, size_t size);
 
@@ -85,6 +90,9 @@ struct lesion_component {
 struct lesion_measurement {
 	double voxel_volume_mm3;
 	char voxel_volume_source[128]; /* e.g. "pixdim (mm)" */
+	char world_source[64];         /* where centroid_mm comes from: "sform",
+					  "qform", or "pixdim (orientation
+					  unknown)" when neither code is set */
 	int64_t lesion_voxels;
 	double lesion_volume_mm3;
 	double lesion_volume_ml;

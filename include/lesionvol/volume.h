@@ -49,7 +49,10 @@ enum lesion_file_format {
  * @vox_to_world:    voxel (i,j,k,1) to world mm: sform when sform_code > 0,
  *                   else qform when qform_code > 0, else pixdim scaling
  * @world_source:    "sform", "qform" or "pixdim"
- * @orientation:     axis codes of @vox_to_world, e.g. "RAS", "LPI"
+ * @orientation:     axis codes of @vox_to_world, e.g. "RAS", "LPI"; with
+ *                   neither code set (lesion_geometry_orientation_known()
+ *                   is 0) they are those of the pixdim scaling and say
+ *                   nothing about the patient
  */
 struct lesion_geometry {
 	int64_t dim[3];
@@ -253,6 +256,14 @@ const char *lesion_format_name(enum lesion_file_format format);
  */
 int lesion_geometry_same_grid(const struct lesion_geometry *a,
 			      const struct lesion_geometry *b, double tol_mm);
+
+/*
+ * lesion_geometry_orientation_known() - 1 when @g's header says where the
+ * patient is (qform_code > 0 or sform_code > 0), 0 otherwise: every Analyze
+ * 7.5 file, and NIfTI files with both codes 0, whose world coordinates are
+ * voxel indices times pixdim, so left and right cannot be told from them.
+ */
+int lesion_geometry_orientation_known(const struct lesion_geometry *g);
 
 /*
  * lesion_geometry_voxel_to_world() - world mm of (fractional) voxel

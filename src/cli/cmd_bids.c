@@ -61,11 +61,16 @@ static int participant_level(const struct lesion_cohort_plan *plan, const char *
 		rc = cli_error(&err);
 	} else {
 		cli_cohort_report(plan, oc);
-		int failed = 0, reused = 0;
+		int failed = 0, reused = 0, no_masks = 0;
 		for (int i = 0; i < plan->n_participants; i++) {
 			failed += oc[i].status != LESION_OK;
 			reused += oc[i].reused;
+			no_masks |= oc[i].status && strcmp(oc[i].message, LESION_REASON_NO_MASKS) == 0;
 		}
+		if (no_masks)
+			cli_warning("lesion masks are files under sub-<label>/[ses-<label>/]"
+				    "<datatype>/ named like *_label-lesion_mask.nii.gz or "
+				    "*_desc-lesion_mask.nii.gz; --image-pattern chooses others");
 		if (cli_verbosity >= 1)
 			fprintf(stderr, "lesionvol bids: participant level: %d participant%s "
 				"(%d up to date), %d failed\n", plan->n_participants,
@@ -89,17 +94,18 @@ static int group_level(const struct lesion_cohort_plan *plan, const char *out_di
 	if (!rc) {
 		enum lesion_status st = lesion_cohort_aggregate(plan, out_dir, NULL, &gopt,
 								&sum, &err);
-		if (st && st != LESION_ERR_PARTIAL) {
+		if (st && st != LESION_ERR_PARTIAL && st != LESION_ERR_INPUT) {
 			rc = cli_error(&err);
 		} else {
-			if (st)
+			if (st == LESION_ERR_PARTIAL)
 				cli_warning("%s (see the status and message columns)", err.message);
 			if (cli_verbosity >= 1)
 				fprintf(stderr, "lesionvol bids: group level: %d participants, %d "
 					"failed; tables in '%s'\n", sum.n_participants,
 					sum.n_failed, out_dir);
 			cli_cohort_print_comparison(out_dir);
-			rc = st;
+			/* input error: not one participant could be measured */
+			rc = st == LESION_ERR_INPUT ? cli_error(&err) : (int)st;
 		}
 	}
 	cli_cohort_group_options_release(&gopt);

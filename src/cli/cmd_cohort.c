@@ -79,13 +79,14 @@ static int run(const struct cli_command *cmd, struct cli_args *args)
 	}
 	cli_cohort_report(&plan, oc);
 	st = lesion_cohort_aggregate(&plan, out_dir, oc, &gopt, &sum, &err);
-	if (st && st != LESION_ERR_PARTIAL) {
+	if (st && st != LESION_ERR_PARTIAL && st != LESION_ERR_INPUT) {
 		rc = cli_error(&err);
 		goto out;
 	}
 	summary(out_dir, &plan, oc, &sum);
 	cli_cohort_print_comparison(out_dir);
-	rc = st;
+	/* input error: not one participant could be measured */
+	rc = st == LESION_ERR_INPUT ? cli_error(&err) : (int)st;
 out:
 	lesion_cohort_outcomes_release(oc, plan.n_participants);
 	free(oc);

@@ -15,6 +15,13 @@ static const char *const info_fields[] = {
 	"nan_voxels", "inf_voxels", "warnings", NULL,
 };
 
+/* Said for an image without qform or sform: the worst spot-check error is a
+ * confident wrong side, so "RAS" must never be shown for a guess. */
+static const char orientation_unknown[] =
+	"orientation unknown: qform_code and sform_code are both 0 (as in every "
+	"Analyze 7.5 file), so the header does not say which side is the "
+	"patient's left; world coordinates are voxel indices x pixdim";
+
 static cJSON *describe(const struct lesion_volume *v, int64_t index,
 		       const struct lesion_value_stats *s)
 {
@@ -41,7 +48,8 @@ static cJSON *describe(const struct lesion_volume *v, int64_t index,
 	cli_json_add_number(o, "scl_slope", v->scaled ? v->scl_slope : NAN);
 	cli_json_add_number(o, "scl_inter", v->scaled ? v->scl_inter : NAN);
 	cJSON_AddBoolToObject(o, "scaled", v->scaled);
-	cJSON_AddStringToObject(o, "orientation", v->geom.orientation);
+	int known = lesion_geometry_orientation_known(&v->geom);
+	cJSON_AddStringToObject(o, "orientation", known ? v->geom.orientation : "unknown");
 	cJSON_AddStringToObject(o, "world_source", v->geom.world_source);
 	cJSON *m = cJSON_CreateArray();
 	for (int r = 0; r < 4; r++) {
@@ -67,6 +75,8 @@ static cJSON *describe(const struct lesion_volume *v, int64_t index,
 	cJSON *w = cJSON_CreateArray();
 	for (int i = 0; i < v->n_warnings; i++)
 		cJSON_AddItemToArray(w, cJSON_CreateString(v->warnings[i]));
+	if (!known)
+		cJSON_AddItemToArray(w, cJSON_CreateString(orientation_unknown));
 	cJSON_AddItemToObject(o, "warnings", w);
 	return o;
 }
@@ -117,6 +127,8 @@ static int run_info(const struct cli_command *cmd, struct cli_args *args)
 		cJSON_AddItemToArray(all, o);
 		for (int k = 0; k < v->n_warnings; k++)
 			cli_warning("'%s': %s", path, v->warnings[k]);
+		if (!lesion_geometry_orientation_known(&v->geom))
+			cli_warning("'%s': %s", path, orientation_unknown);
 		if (st) {
 			cli_error(&err);
 			worst = worst ? worst : (int)st;
@@ -150,7 +162,8 @@ const struct cli_command cmd_info = {
 		"units, voxel volume, scaling, orientation, qform/sform codes, the range, "
 		"mean and sum of its scaled values and the number of NaN voxels. "
 		"Suspicious headers (qform and sform disagreeing, unknown units, "
-		"vox_offset 0, an ignored scale factor) are flagged in the warnings "
+		"vox_offset 0, an ignored scale factor, no orientation: qform_code = "
+		"sform_code = 0, shown as orientation unknown) are flagged in the warnings "
 		"field and on stderr. An image that other commands would refuse "
 		"(unsupported datatype, missing .img, zero or NaN voxel size, unreadable "
 		"voxels) still has what can be read printed, and the exit code is 1: "

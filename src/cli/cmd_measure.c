@@ -161,6 +161,10 @@ static int run_measure(const struct cli_command *cmd, struct cli_args *args)
 		rc = cli_error(&err);
 		goto out;
 	}
+	if (m.n_components && !lesion_geometry_orientation_known(&vol->geom))
+		cli_warning("'%s': orientation unknown (qform_code = sform_code = 0): "
+			    "centroid_mm is voxel index x pixdim, not a position in the "
+			    "patient", path);
 	/* images first: a failed write leaves no table claiming success */
 	if (write_maps(vol, &m, &seg, mask_out, labels_out, &err) ||
 	    (quicklook && cli_quicklook_write(args, vol, seg.mask, 0, &err))) {
@@ -232,7 +236,8 @@ const struct cli_command cmd_measure = {
 		"and mL, the number of 3D connected components, the largest one, the NaN "
 		"voxels and the rule. Then every component, largest first (label 1): "
 		"voxels, volume, centroid in voxels and in world mm (sform, else qform, "
-		"else pixdim), bounding box, mean and max of the values and where the "
+		"else pixdim: world_source says which, and pixdim, which knows no "
+		"orientation, is warned about), bounding box, mean and max of the values and where the "
 		"max is.\n"
 		"Formats: table (for people: the summary, then the components); json "
 		"(the summary's keys plus \"components\", an array of every component); "

@@ -55,7 +55,7 @@ static cJSON *describe(const struct lesion_quicklook *ql, const char *output,
 	char letters[32];
 	snprintf(letters, sizeof(letters), "%c|%c, %c/%c", ql->label[0], ql->label[1],
 		 ql->label[2], ql->label[3]);
-	cJSON_AddStringToObject(o, "orientation", letters);
+	cJSON_AddStringToObject(o, "orientation", ql->orientation_known ? letters : "unknown");
 	cJSON_AddItemToObject(o, "tiles", tiles);
 	return o;
 }
@@ -103,6 +103,10 @@ static int run_quicklook(const struct cli_command *cmd, struct cli_args *args)
 		cli_warning("'%s': %s", image_path, image->warnings[i]);
 	for (int i = 0; overlay && i < overlay->n_warnings; i++)
 		cli_warning("'%s': %s", overlay_path, overlay->warnings[i]);
+	if (!ql->orientation_known)
+		cli_warning("'%s': orientation unknown (qform_code = sform_code = 0): the "
+			    "tiles show the file's axes with no anatomical letters; left and "
+			    "right cannot be told", image_path);
 
 	cJSON *o = describe(ql, output, image_path, overlay_path);
 	enum cli_format fmt = cli_format_of(args);
@@ -167,7 +171,10 @@ const struct cli_command cmd_quicklook = {
 		"along its closest axes. Voxels keep their physical shape. Above each "
 		"tile: the slice's 0-based voxel index in the file and, on the right, "
 		"where the slice is, as scanners label it (S 12: 12 mm superior of the "
-		"world origin; L 30: 30 mm to the patient's left).\n"
+		"world origin; L 30: 30 mm to the patient's left). An image whose "
+		"orientation is unknown (qform_code = sform_code = 0, as every Analyze "
+		"7.5 file) is drawn along its voxel axes with no letters and no "
+		"positions, under a banner ORIENTATION UNKNOWN, with a warning.\n"
 		"The overlay must be on the image's grid (exit 1 otherwise). stdout "
 		"gets a summary: the slices shown and, in JSON, each tile's pixel "
 		"rectangle.",

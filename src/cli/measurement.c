@@ -32,6 +32,7 @@ static void measurement_fields(struct sink *s, const char *image,
 		s->string(s, "image", image);
 	s->number(s, "voxel_volume_mm3", m->voxel_volume_mm3);
 	s->string(s, "voxel_volume_source", m->voxel_volume_source);
+	s->string(s, "world_source", m->world_source);
 	s->number(s, "lesion_voxels", (double)m->lesion_voxels);
 	s->number(s, "lesion_volume_mm3", m->lesion_volume_mm3);
 	s->number(s, "lesion_volume_ml", m->lesion_volume_ml);

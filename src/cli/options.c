@@ -14,10 +14,13 @@
 const struct cli_option_group cli_group_segmentation = {
 	"Segmentation rule (the same for every command)",
 	(const struct cli_option[]){
-		{"thr", 0, CLI_DOUBLE, "X", "lesion where value >= X (scaled values)"},
+		{"thr", 0, CLI_DOUBLE, "X",
+		 "lesion where value >= X (scaled values); in every threshold form "
+		 "exact zeros stay background and negative values within the bounds "
+		 "count (fslmaths' -bin keeps only values > 0)"},
 		{"uthr", 0, CLI_DOUBLE, "X",
-		 "lesion where value <= X; alone, exact zeros stay background "
-		 "(as fslmaths -uthr X -bin); with --thr: X1 <= value <= X2"},
+		 "lesion where value <= X (and != 0); with --thr: X1 <= value <= X2 "
+		 "(and != 0)"},
 		{"zthr", 0, CLI_DOUBLE, "K",
 		 "lesion where value >= median + K * 1.4826 * MAD of the reference "
 		 "voxels (the --mask, else all non-zero finite voxels)"},

@@ -57,6 +57,7 @@ void lesion_aggregate_release(struct lesion_aggregate *a)
 	}
 	free(a->docs);
 	free(a->errors);
+	free(a->failed);
 	free(a->params);
 	memset(a, 0, sizeof(*a));
 }
@@ -114,7 +115,7 @@ static enum lesion_status check_parameters(struct lesion_aggregate *a)
 		if (!texts[i] || strcmp(texts[i], texts[best]) == 0)
 			continue;
 		struct lesion_buf b = {0};
-		lesion_buf_printf(&b, "computed with other parameters (%s) than most "
+		lesion_buf_printf(&b, "other parameters: computed with other parameters (%s) than most "
 				  "participants (%s, e.g. '%s'); rerun its participant level with "
 				  "the same options", rule_of(a->docs[i]), rule_of(a->docs[best]),
 				  lesion_json_string(a->docs[best], "participant_id"));
@@ -141,7 +142,8 @@ enum lesion_status lesion_aggregate_load(const struct lesion_cohort_plan *plan,
 	a->n = plan->n_participants;
 	a->docs = calloc((size_t)a->n + 1, sizeof(cJSON *));
 	a->errors = calloc((size_t)a->n + 1, sizeof(char *));
-	if (!a->docs || !a->errors)
+	a->failed = calloc((size_t)a->n + 1, sizeof(*a->failed));
+	if (!a->docs || !a->errors || !a->failed)
 		goto oom;
 	/* reading and parsing a result per participant is the serial part of
 	 * a cohort run that grows with the cohort; each lands in its own slot */
@@ -157,13 +159,14 @@ enum lesion_status lesion_aggregate_load(const struct lesion_cohort_plan *plan,
 		} else if (outcomes && outcomes[i].status != LESION_OK &&
 			   outcomes[i].status != LESION_ERR_INPUT) {
 			lesion_buf_puts(&why, outcomes[i].message);
+			a->failed[i] = outcomes[i].status;
 		} else if (outcomes && outcomes[i].result) {
 			/* computed or checked by this process: the file's document */
 			a->docs[i] = outcomes[i].result;
 			outcomes[i].result = NULL;
 			struct lesion_buf m = {0};
 			if (!matches_plan(a->docs[i], p, &m))
-				lesion_buf_printf(&why, "its result is out of date: %s",
+				lesion_buf_printf(&why, "out of date: %s",
 						  m.data ? m.data : "");
 			lesion_buf_release(&m);
 		} else if (!(path = lesion_cohort_participant_json_path(out_dir, p->label))) {
@@ -178,7 +181,7 @@ enum lesion_status lesion_aggregate_load(const struct lesion_cohort_plan *plan,
 			lesion_cohort_drop_components(a->docs[i]);
 			struct lesion_buf m = {0};
 			if (!matches_plan(a->docs[i], p, &m))
-				lesion_buf_printf(&why, "'%s' is out of date: %s; rerun the "
+				lesion_buf_printf(&why, "out of date: '%s': %s; rerun the "
 						  "participant level", path, m.data ? m.data : "");
 			lesion_buf_release(&m);
 		}
@@ -207,6 +210,16 @@ const char *lesion_aggregate_failure(const struct lesion_aggregate *a, int i)
 		return NULL;
 	const char *m = lesion_json_string(a->docs[i], "message");
 	return m && *m ? m : "failed";
+}
+
+enum lesion_status lesion_aggregate_status(const struct lesion_aggregate *a, int i)
+{
+	if (!lesion_aggregate_failure(a, i))
+		return LESION_OK;
+	if (a->failed[i])
+		return a->failed[i];
+	double es = a->errors[i] ? NAN : lesion_json_number(a->docs[i], "error_status");
+	return isfinite(es) && es > 0 ? (enum lesion_status)es : LESION_ERR_INPUT;
 }
 
 /* Warnings of the participant that name this timepoint's image. */

@@ -14,6 +14,8 @@ struct lesion_aggregate {
 	int n;
 	cJSON **docs;
 	char **errors;
+	enum lesion_status *failed; /* a failure of the participant level other
+				       than its input (e.g. an image not written) */
 	char *params;     /* the parameters most participants were computed with */
 };
 
@@ -28,6 +30,11 @@ void lesion_aggregate_release(struct lesion_aggregate *a);
 
 /* lesion_aggregate_failure() - why participant @i failed, NULL when ok. */
 const char *lesion_aggregate_failure(const struct lesion_aggregate *a, int i);
+
+/* lesion_aggregate_status() - how participant @i failed: LESION_OK when it
+ * did not, LESION_ERR_INPUT when it could not be measured (its input, or no
+ * usable result), else the status of what failed (writing an image...). */
+enum lesion_status lesion_aggregate_status(const struct lesion_aggregate *a, int i);
 
 /* Columns of timepoints.tsv and changes.tsv, NULL-terminated. */
 extern const char *const lesion_timepoint_columns[];

@@ -243,6 +243,44 @@ static char *na_dup(const char *s)
 	return !s || !*s || strcmp(s, "n/a") == 0 ? NULL : lesion_strdup(s);
 }
 
+/* "sub-<label>" of every folder and participants.tsv row, sorted, once
+ * each; NULL when out of memory. */
+static char **participant_names(char **subs, int n_subs, const struct participants_table *pt,
+				int *n)
+{
+	int cap = n_subs + (pt->present ? pt->t.n_rows : 0) + 1;
+	char **names = calloc((size_t)cap, sizeof(char *));
+	*n = 0;
+	if (!names)
+		return NULL;
+	for (int i = 0; i < n_subs; i++)
+		if (!(names[(*n)++] = lesion_strdup(subs[i])))
+			goto oom;
+	for (int r = 0; pt->present && r < pt->t.n_rows; r++) {
+		const char *label = lesion_label_from_id(pt->t.cells[r][pt->c_id], "sub-");
+		if (!*label)
+			continue;
+		struct lesion_buf b = {0};
+		lesion_buf_printf(&b, "sub-%s", label);
+		if (b.failed)
+			goto oom;
+		names[(*n)++] = b.data;
+	}
+	qsort(names, (size_t)*n, sizeof(char *), cmp_str);
+	int k = 0;
+	for (int i = 0; i < *n; i++) {
+		if (k && strcmp(names[k - 1], names[i]) == 0)
+			free(names[i]);
+		else
+			names[k++] = names[i];
+	}
+	*n = k;
+	return names;
+oom:
+	free_list(names, *n);
+	return NULL;
+}
+
 /* Timepoints of one participant folder. */
 static enum lesion_status add_participant(const char *root, const char *name,
 					  const struct lesion_bids_options *opt,
@@ -337,8 +375,8 @@ enum lesion_status lesion_cohort_plan_from_bids(const char *bids_dir,
 						struct lesion_error *err)
 {
 	struct participants_table pt;
-	char **subs = NULL;
-	int n_subs = 0;
+	char **subs = NULL, **names = NULL;
+	int n_subs = 0, n_names = 0;
 	enum lesion_status st = LESION_OK;
 	memset(out, 0, sizeof(*out));
 	memset(&pt, 0, sizeof(pt));
@@ -361,44 +399,53 @@ enum lesion_status lesion_cohort_plan_from_bids(const char *bids_dir,
 	}
 	subs = list_dir(root, "sub-", &n_subs);
 	out->sources = calloc(2, sizeof(char *));
-	out->participants = calloc((size_t)n_subs + 1, sizeof(*out->participants));
-	if (!out->sources || !out->participants)
+	if (!out->sources)
 		goto oom;
 	if ((st = read_participants(root, opt, out, &pt, err)))
 		goto out;
+	out->participants = calloc((size_t)(n_subs + pt.t.n_rows) + 1,
+				   sizeof(*out->participants));
+	if (!out->participants)
+		goto oom;
 	if (!out->extra_names && !(out->extra_names = calloc(1, sizeof(char *))))
+		goto oom;
+	/* the participants: every row of participants.tsv (the enrolled ones,
+	 * imaged or not) and every sub-<label> folder */
+	if (!(names = participant_names(subs, n_subs, &pt, &n_names)))
 		goto oom;
 	for (int i = 0; i < opt->n_participant_labels; i++) {
 		const char *want = lesion_label_from_id(opt->participant_labels[i], "sub-");
 		int k = 0;
-		while (k < n_subs && strcmp(subs[k] + 4, want) != 0)
+		while (k < n_names && strcmp(names[k] + 4, want) != 0)
 			k++;
-		if (k == n_subs) {
+		if (k == n_names) {
 			st = lesion_error_set(err, LESION_ERR_INPUT,
-				"participant 'sub-%s' is not in '%s'", want, bids_dir);
+				"participant 'sub-%s' is not in '%s' (neither a folder nor a row "
+				"of participants.tsv)", want, bids_dir);
 			goto out;
 		}
 	}
-	for (int i = 0; i < n_subs; i++) {
-		char *path = lesion_path_join(root, subs[i]);
-		int dir = path && is_dir(path);
+	for (int i = 0; i < n_names; i++) {
+		char *path = lesion_path_join(root, names[i]);
+		int folder = path && is_dir(path);
 		free(path);
-		if (!dir || !wanted(subs[i] + 4, opt->participant_labels,
-				    opt->n_participant_labels, "sub-"))
+		int listed = !pt.present || participants_row(&pt, names[i] + 4) >= 0;
+		int asked = opt->n_participant_labels > 0;
+		if (!wanted(names[i] + 4, opt->participant_labels, opt->n_participant_labels,
+			    "sub-") || (!folder && !listed))
 			continue;
-		if (add_participant(root, subs[i], opt, &pt, out))
+		if (add_participant(root, names[i], opt, &pt, out))
 			goto oom;
 		struct lesion_cohort_participant *p = &out->participants[out->n_participants - 1];
-		if (p->n_timepoints == 0 && !p->error && opt->n_participant_labels > 0) {
-			/* asked for by name: say why nothing is measured */
-			struct lesion_buf b = {0};
-			lesion_buf_printf(&b, "no lesion mask found under '%s/%s'%s", bids_dir,
-					  subs[i], opt->n_session_labels ? " for the sessions asked for"
-					  : " (--image-pattern chooses the file names)");
-			if (!(p->error = b.data))
+		if (p->n_timepoints > 0 || p->error)
+			continue;
+		if (asked || (listed && !opt->n_session_labels)) {
+			/* enrolled (or asked for) but never imaged: a row that says so */
+			if (!(p->error = lesion_strdup(LESION_REASON_NO_MASKS)))
 				goto oom;
-		} else if (p->n_timepoints == 0 && !p->error) {
-			/* no lesion mask: not part of this analysis */
+		} else {
+			/* masks for other sessions only, or a folder participants.tsv
+			 * does not list: not part of this analysis */
 			free(p->participant_id);
 			free(p->label);
 			free(p->group);
@@ -406,7 +453,12 @@ enum lesion_status lesion_cohort_plan_from_bids(const char *bids_dir,
 			out->n_participants--;
 		}
 	}
-	if (out->n_participants == 0)
+	int n_timepoints = 0;
+	for (int i = 0; i < out->n_participants; i++)
+		n_timepoints += out->participants[i].n_timepoints;
+	/* a dataset without a single mask is a wrong --image-pattern, not a
+	 * study; asked for by name, a participant gets its row instead */
+	if (n_timepoints == 0 && opt->n_participant_labels == 0)
 		st = lesion_error_set(err, LESION_ERR_INPUT,
 			"no lesion masks found in '%s' (sub-*/[ses-*/][anat/] files named like "
 			"%s; --image-pattern chooses others)", bids_dir,
@@ -418,6 +470,7 @@ out:
 	free(pt.extra_cols);
 	lesion_tsv_release(&pt.t);
 	free_list(subs, n_subs);
+	free_list(names, n_names);
 	free(root);
 	if (st)
 		lesion_cohort_plan_release(out);

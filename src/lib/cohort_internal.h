@@ -96,9 +96,65 @@ enum lesion_status lesion_cohort_participant_set_id(struct lesion_cohort_partici
 /* lesion_cohort_participant_json_path() - "OUT/sub-L/sub-L_lesionvol.json". */
 char *lesion_cohort_participant_json_path(const char *out_dir, const char *label);
 
-/* ---- the participant's quicklook (cohort_quicklook.c) ---- */
+/* ---- the participant's document (cohort_doc.c) ---- */
 
+struct lesion_change;
+struct lesion_measurement;
 struct lesion_series;
+
+/* lesion_cohort_parameters_json() - every parameter that changes a
+ * participant's numbers, as recorded in its file. */
+cJSON *lesion_cohort_parameters_json(const struct lesion_cohort_options *opt);
+
+/* lesion_cohort_fingerprint() - {role, session, path, size, mtime, ctime}
+ * of an input (nulls when it cannot be stat'ed). */
+cJSON *lesion_cohort_fingerprint(const char *role, const char *session, const char *path);
+
+/* lesion_cohort_timepoint_mask() - the brain mask of @tp: its own, else the
+ * run's, else NULL. */
+const char *lesion_cohort_timepoint_mask(const struct lesion_cohort_timepoint *tp,
+					 const struct lesion_cohort_options *opt);
+
+/* lesion_cohort_inputs_json() - the fingerprints of every file @p reads. */
+cJSON *lesion_cohort_inputs_json(const struct lesion_cohort_participant *p,
+				 const struct lesion_cohort_options *opt);
+
+/* lesion_cohort_compute_key() - SHA-256 of what decides @p's numbers:
+ * version, @params, days and @inputs (group and extra columns are not in it). */
+void lesion_cohort_compute_key(const cJSON *params, const cJSON *inputs,
+			       const struct lesion_cohort_participant *p, char hex[65]);
+
+/* lesion_cohort_measurement_json() - @m's fields and components into @o. */
+void lesion_cohort_measurement_json(cJSON *o, const struct lesion_measurement *m, int soft);
+
+/* lesion_cohort_change_json() - change @c of series @s of @p as an object. */
+cJSON *lesion_cohort_change_json(const struct lesion_change *c, const struct lesion_series *s,
+				 const struct lesion_cohort_participant *p);
+
+/* lesion_cohort_document() - @p's document without results (status ok,
+ * timepoints in plan order with session, days, image and extra). */
+cJSON *lesion_cohort_document(const struct lesion_cohort_plan *plan,
+			      const struct lesion_cohort_participant *p, const char *key);
+
+/* lesion_cohort_set_error() - mark @d failed with @st and @message. */
+void lesion_cohort_set_error(cJSON *d, enum lesion_status st, const char *message);
+
+/* lesion_cohort_hash_inputs() - add each input's SHA-256 (null when unreadable). */
+void lesion_cohort_hash_inputs(cJSON *inputs);
+
+/* lesion_cohort_reuse() - take the results of @old (same compute key) into
+ * @d, which keeps its metadata (participant_id, group, image, extra). */
+void lesion_cohort_reuse(cJSON *d, const cJSON *old);
+
+/* lesion_cohort_reusable() - whether @old is up to date for @key and not a
+ * failure worth retrying. */
+int lesion_cohort_reusable(const cJSON *old, const char *key);
+
+/* lesion_cohort_copy_without_components() - @d as the group level reads
+ * it back: a deep copy without the component lists. */
+cJSON *lesion_cohort_copy_without_components(const cJSON *d);
+
+/* ---- the participant's quicklook (cohort_quicklook.c) ---- */
 
 /*
  * lesion_cohort_quicklook_draw() - write @png_path (atomically): @s->map

@@ -72,12 +72,13 @@ static enum lesion_status save(struct lesion_cohort_maps *m, const char *name,
 	if (!path)
 		return lesion_error_set(err, LESION_ERR_INTERNAL, "out of memory");
 	if (is_input(m, path)) {
-		st = lesion_error_set(err, LESION_ERR_PARTIAL, "unable to write '%s': it is "
-				      "one of the participant's inputs (choose another "
-				      "output folder)", path);
+		st = lesion_error_set(err, LESION_ERR_PARTIAL, "image not written: unable to "
+				      "write '%s': it is one of the participant's inputs "
+				      "(choose another output folder)", path);
 	} else if ((st = lesion_volume_write_like(like, path, LESION_DT_UINT8, data, err))) {
 		if (st == LESION_ERR_WRITE)
 			st = LESION_ERR_PARTIAL;
+		lesion_error_prefix(err, "image not written: ");
 		if (err)
 			err->status = st;
 	}
@@ -152,8 +153,8 @@ enum lesion_status lesion_cohort_maps_hooks(struct lesion_cohort_maps *m,
 	for (int t = 0; t < m->p->n_timepoints; t++)
 		if (!m->mask_names[t])
 			return lesion_error_set(err, LESION_ERR_PARTIAL,
-				"session '%s' is not a BIDS label (letters and digits), so "
-				"its mask and change map cannot be named after it",
+				"invalid session label: '%s' is not a BIDS label (letters "
+				"and digits), so its mask and change map cannot be named after it",
 				m->p->timepoints[t].session);
 	so->hook_ctx = m;
 	so->on_mask = m->opt->save_masks ? on_mask : NULL;

@@ -286,7 +286,8 @@ enum lesion_status lesion_aggregate_write_regions(const struct lesion_cohort_pla
 		const struct lesion_cohort_participant *p = &plan->participants[i];
 		const char *failure = lesion_aggregate_failure(a, i);
 		if (!failure && !cJSON_GetObjectItemCaseSensitive(a->docs[i], "atlas"))
-			failure = "measured without --atlas; rerun its participant level";
+			failure = "other parameters: measured without --atlas; rerun its participant "
+				  "level";
 		if (failure)
 			failure_rows(&b, p, failure);
 		else

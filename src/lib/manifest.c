@@ -27,6 +27,14 @@ const char *lesion_label_from_id(const char *id, const char *prefix)
 	return strncmp(id, prefix, n) == 0 ? id + n : id;
 }
 
+size_t lesion_reason_length(const char *message)
+{
+	if (!message)
+		return 0;
+	const char *colon = strstr(message, ": ");
+	return colon ? (size_t)(colon - message) : strlen(message);
+}
+
 static int is_na(const char *s)
 {
 	return !s || !*s || strcmp(s, "n/a") == 0;
@@ -67,6 +75,8 @@ static int cmp_rows(const void *a, const void *b)
 	const struct lesion_manifest_row *y = &sort_manifest->rows[*(const int *)b];
 	int c = strcmp(lesion_label_from_id(x->participant_id, "sub-"),
 		       lesion_label_from_id(y->participant_id, "sub-"));
+	if (!c) /* rows without an image last, so duplicates are neighbours */
+		c = (x->image == NULL) - (y->image == NULL);
 	if (!c)
 		c = strcmp(lesion_label_from_id(x->session, "ses-"),
 			   lesion_label_from_id(y->session, "ses-"));
@@ -87,8 +97,8 @@ static enum lesion_status check_rows(const struct lesion_manifest *m, const char
 		if (strcmp(lesion_label_from_id(a->participant_id, "sub-"),
 			   lesion_label_from_id(b->participant_id, "sub-")) != 0)
 			continue;
-		if (strcmp(lesion_label_from_id(a->session, "ses-"),
-			   lesion_label_from_id(b->session, "ses-")) == 0)
+		if (a->image && b->image && strcmp(lesion_label_from_id(a->session, "ses-"),
+						   lesion_label_from_id(b->session, "ses-")) == 0)
 			return lesion_error_set(err, LESION_ERR_INPUT,
 				"'%s' line %d: participant '%s' session '%s' is listed twice (also line %d)",
 				name, b->line, b->participant_id, b->session, a->line);
@@ -175,20 +185,26 @@ enum lesion_status lesion_manifest_parse(const char *text, size_t size,
 		w->line = t.lines[r];
 		w->days = NAN;
 		out->n_rows++;
-		for (int i = 0; i < 3; i++)
-			if (is_na(cell[col[i]])) {
+		/* image n/a: the row lists a participant (or a session) without
+		 * an image, e.g. enrolled but never imaged; the session may then
+		 * be n/a too */
+		int no_image = is_na(cell[col[2]]);
+		for (int i = 0; i < 2; i++)
+			if (is_na(cell[col[i]]) && !(i == 1 && no_image)) {
 				free(extra_col);
 				st = lesion_error_set(err, LESION_ERR_INPUT,
 					"'%s' line %d: empty %s", name, w->line, required[i]);
 				goto out;
 			}
 		w->participant_id = lesion_strdup(cell[col[0]]);
-		w->session = lesion_strdup(cell[col[1]]);
-		w->image = lesion_strdup(cell[col[2]]);
-		w->image_path = lesion_path_join(base_dir, cell[col[2]]);
+		w->session = lesion_strdup(is_na(cell[col[1]]) ? "" : cell[col[1]]);
+		if (!no_image) {
+			w->image = lesion_strdup(cell[col[2]]);
+			w->image_path = lesion_path_join(base_dir, cell[col[2]]);
+		}
 		w->extra = calloc((size_t)out->n_extra + 1, sizeof(char *));
-		if (!w->participant_id || !w->session || !w->image || !w->image_path ||
-		    !w->extra) {
+		if (!w->participant_id || !w->session || (!no_image && (!w->image ||
+		    !w->image_path)) || !w->extra) {
 			free(extra_col);
 			goto oom;
 		}
@@ -345,11 +361,11 @@ enum lesion_status lesion_cohort_participant_set_id(struct lesion_cohort_partici
 		return LESION_OK;
 	}
 	struct lesion_buf b = {0};
-	lesion_buf_printf(&b, "invalid participant label '%s'", label);
+	lesion_buf_printf(&b, "invalid participant label: '%s'", label);
 	if (line > 0)
 		lesion_buf_printf(&b, " (line %d)", line);
-	lesion_buf_puts(&b, ": a BIDS label holds only letters and digits, so it can "
-			    "name a folder inside the output folder and nothing else");
+	lesion_buf_puts(&b, " is not a BIDS label, which holds only letters and digits, "
+			    "so it can name a folder inside the output folder and nothing else");
 	p->error = b.data;
 	p->participant_id = lesion_strdup(id);
 	return p->error && p->participant_id ? LESION_OK : LESION_ERR_INTERNAL;
@@ -406,6 +422,8 @@ enum lesion_status lesion_cohort_plan_from_manifest(const struct lesion_manifest
 			goto oom;
 		for (int k = i; k < j; k++) {
 			const struct lesion_manifest_row *w = &m->rows[order[k]];
+			if (!w->image)
+				continue; /* listed without an image: no timepoint */
 			struct lesion_cohort_timepoint *tp = &p->timepoints[p->n_timepoints++];
 			tp->days = w->days;
 			tp->session = lesion_strdup(lesion_label_from_id(w->session, "ses-"));
@@ -423,6 +441,9 @@ enum lesion_status lesion_cohort_plan_from_manifest(const struct lesion_manifest
 				if (w->extra[e] && !(tp->extra[e] = lesion_strdup(w->extra[e])))
 					goto oom;
 		}
+		if (p->n_timepoints == 0 && !p->error &&
+		    !(p->error = lesion_strdup(LESION_REASON_NO_MASKS)))
+			goto oom;
 		lesion_cohort_sort_timepoints(p);
 		i = j;
 	}

@@ -126,7 +126,7 @@ static void describe_applied(const struct lesion_rule *rule,
 			     const struct lesion_volume *brain,
 			     const struct lesion_bounds *b, char *buf, size_t size)
 {
-	lesion_rule_describe(rule, buf, size);
+	lesion_rule_describe_bounds(rule, b, buf, size);
 	size_t used = strlen(buf);
 	if (rule->has_zthr || rule->has_uzthr)
 		used += (size_t)snprintf(buf + used, size > used ? size - used : 0,
@@ -257,6 +257,9 @@ static enum lesion_status measure_impl(const struct lesion_volume *vol,
 		out->lesion_voxels += comps.voxels[l];
 	out->voxel_volume_mm3 = vv;
 	voxel_volume_source(vol, out->voxel_volume_source, sizeof(out->voxel_volume_source));
+	snprintf(out->world_source, sizeof(out->world_source), "%s",
+		 lesion_geometry_orientation_known(&vol->geom) ? vol->geom.world_source
+		 : "pixdim (orientation unknown)");
 	out->lesion_volume_mm3 = (double)out->lesion_voxels * vv;
 	out->lesion_volume_ml = out->lesion_volume_mm3 / 1000.0;
 	out->largest_component_mm3 = comps.n_components ? (double)comps.voxels[0] * vv : 0.0;

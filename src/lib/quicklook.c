@@ -485,7 +485,10 @@ static enum lesion_status render(const struct lesion_volume *image,
 	ql->screen_axis[1] = f.v_axis;
 	ql->screen_flip[0] = f.h_flip;
 	ql->screen_flip[1] = f.v_flip;
-	memcpy(ql->label, planes[opts->plane].letters, 5);
+	ql->orientation_known = lesion_geometry_orientation_known(&image->geom);
+	/* without qform or sform the axes are the file's, not the patient's: a
+	 * letter there would be a confident guess, so none is drawn */
+	memcpy(ql->label, ql->orientation_known ? planes[opts->plane].letters : "    ", 5);
 	ql->n_tiles = choose_slices(&f, image, classes, opts->n_slices, slices);
 
 	/* a cell: the tile with a letter on each side and the number on top */
@@ -496,13 +499,14 @@ static enum lesion_status render(const struct lesion_volume *image,
 	int cell_w = f.width + 2 * gutter + gap, cell_h = f.height + 2 * strip;
 	int cols = mosaic_columns(ql->n_tiles, cell_w, cell_h);
 	int rows = (ql->n_tiles + cols - 1) / cols;
-	if ((int64_t)cols * cell_w > 65535 || (int64_t)rows * cell_h > 65535) {
+	int banner = ql->orientation_known ? 0 : strip; /* says why there are no letters */
+	if ((int64_t)cols * cell_w > 65535 || (int64_t)rows * cell_h + banner > 65535) {
 		st = lesion_error_set(err, LESION_ERR_INPUT,
 				      "quicklook of '%s' would be too large", image->path);
 		goto out;
 	}
 	ql->width = cols * cell_w - gap;
-	ql->height = rows * cell_h;
+	ql->height = rows * cell_h + banner;
 	ql->rgb = calloc((size_t)ql->width * (size_t)ql->height, 3);
 	ql->tiles = calloc((size_t)ql->n_tiles, sizeof(*ql->tiles));
 	cls = malloc((size_t)f.width * (size_t)f.height);
@@ -511,9 +515,16 @@ static enum lesion_status render(const struct lesion_volume *image,
 		goto out;
 	}
 	struct lesion_canvas c = {ql->width, ql->height, ql->rgb};
+	if (banner) {
+		static const char text[] = "ORIENTATION UNKNOWN";
+		int s = scale;
+		while (s > 1 && lesion_font_width(text, s) + 2 * pad > ql->width)
+			s--;
+		lesion_font_draw(&c, pad, pad, s, text);
+	}
 	for (int t = 0; t < ql->n_tiles; t++) {
 		struct lesion_quicklook_tile *tile = &ql->tiles[t];
-		int cx = (t % cols) * cell_w, cy = (t / cols) * cell_h;
+		int cx = (t % cols) * cell_w, cy = (t / cols) * cell_h + banner;
 		tile->slice = slices[t];
 		tile->x = cx + gutter;
 		tile->y = cy + strip;
@@ -534,7 +545,8 @@ static enum lesion_status render(const struct lesion_volume *image,
 			 ? planes[opts->plane].positive : planes[opts->plane].negative,
 			 v == 0 ? "" : " ", fabs(v));
 		int pos_w = lesion_font_width(pos, scale);
-		if (tile->x + f.width - pos_w > tile->x + f.width / 2 + 4 * scale)
+		if (ql->orientation_known &&
+		    tile->x + f.width - pos_w > tile->x + f.width / 2 + 4 * scale)
 			lesion_font_draw(&c, tile->x + f.width - pos_w, cy + pad, scale, pos);
 		const int lx[4] = {cx + pad, cx + gutter + f.width + pad,
 				   tile->x + (f.width - 5 * scale) / 2,
@@ -547,7 +559,8 @@ static enum lesion_status render(const struct lesion_volume *image,
 			if (e == 2 && lx[2] < tile->x + 6 * scale * (int)strlen(num) + scale)
 				continue;
 			letter[0] = ql->label[e];
-			lesion_font_draw(&c, lx[e], ly[e], scale, letter);
+			if (letter[0] != ' ')
+				lesion_font_draw(&c, lx[e], ly[e], scale, letter);
 		}
 	}
 	*out = ql;

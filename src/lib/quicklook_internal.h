@@ -17,8 +17,9 @@ struct lesion_canvas {
 /*
  * lesion_font_draw() - draw @text with its top-left corner at (@x, @y),
  * each font pixel a @scale x @scale block of light grey (R = G = B, so text
- * is never mistaken for overlay colour). Knows the digits and the letters
- * L R A P S I; other characters leave a gap. Clipped to the canvas.
+ * is never mistaken for overlay colour). Knows the digits, the letters
+ * L R A P S I and those of ORIENTATION UNKNOWN; other characters leave a
+ * gap. Clipped to the canvas.
  */
 void lesion_font_draw(struct lesion_canvas *c, int x, int y, int scale, const char *text);
 

@@ -71,6 +71,12 @@ static void appendf(char *buf, size_t size, const char *fmt, ...)
 
 void lesion_rule_describe(const struct lesion_rule *rule, char *buf, size_t size)
 {
+	lesion_rule_describe_bounds(rule, NULL, buf, size);
+}
+
+void lesion_rule_describe_bounds(const struct lesion_rule *rule,
+				 const struct lesion_bounds *b, char *buf, size_t size)
+{
 	char lo[80] = "", hi[80] = "", num[32];
 	if (!size)
 		return;
@@ -92,9 +98,21 @@ void lesion_rule_describe(const struct lesion_rule *rule, char *buf, size_t size
 	else if (*lo)
 		appendf(buf, size, "value >= %s", lo);
 	else if (*hi)
-		appendf(buf, size, "value <= %s and value != 0", hi);
+		appendf(buf, size, "value <= %s", hi);
 	else
 		appendf(buf, size, "value > 0");
+	/* zero is background in every form; say so where the bounds alone
+	 * would take it in (an unresolved relative bound may) */
+	int zero_above_lower, zero_below_upper;
+	if (b) {
+		zero_above_lower = b->lower <= 0.0;
+		zero_below_upper = b->upper >= 0.0;
+	} else {
+		zero_above_lower = !rule->has_thr || rule->thr <= 0.0;
+		zero_below_upper = !rule->has_uthr || rule->uthr >= 0.0;
+	}
+	if ((*lo || *hi) && zero_above_lower && zero_below_upper)
+		appendf(buf, size, " and value != 0");
 	if (rule->fill_holes)
 		appendf(buf, size, "; holes filled");
 	appendf(buf, size, "; %d-connected", rule->connectivity);
@@ -283,10 +301,11 @@ enum lesion_status lesion_rule_bounds(const struct lesion_volume *vol,
 		b->lower = 0.0;
 		b->lower_strict = 1;
 	}
-	/* an upper bound alone keeps exact zeros as background, as after
-	 * fslmaths -uthr X -bin: the background of a skull-stripped map */
-	if (upper && !lower)
-		b->exclude_zero = 1;
+	/* exact zero is background in every form: it is what lies outside
+	 * the brain or the field of view in masks, skull-stripped maps and
+	 * statistics maps; negative values count whenever the bounds take
+	 * them in (the default rule, value > 0, excludes zero by itself) */
+	b->exclude_zero = lower || upper;
 	return LESION_OK;
 }
 
@@ -331,7 +350,7 @@ void lesion_threshold_init(struct lesion_threshold *t,
 			hi = nextafterf(hi, -INFINITY);
 		t->flo = lo;
 		t->fhi = hi;
-		t->check_zero = b->exclude_zero;
+		t->check_zero = b->exclude_zero && lo <= 0.0f && hi >= 0.0f;
 		t->kind = THR_FLOAT;
 		return;
 	}

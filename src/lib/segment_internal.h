@@ -35,6 +35,14 @@ enum lesion_status lesion_rule_bounds(const struct lesion_volume *vol,
 				      struct lesion_error *err);
 
 /*
+ * lesion_rule_describe_bounds() - lesion_rule_describe() with the bounds
+ * resolved on an image (@b; NULL: unknown), so "and value != 0" appears
+ * exactly when the bounds alone would take zero in.
+ */
+void lesion_rule_describe_bounds(const struct lesion_rule *rule,
+				 const struct lesion_bounds *b, char *buf, size_t size);
+
+/*
  * lesion_threshold_mask() - one pass over @vol: @mask[i] = 1 where voxel i is
  * within @b (and non-zero, non-NaN in @brain when given), @nan_marker where
  * it is NaN, else 0. Returns the number of NaN voxels of @vol. Uses OpenMP;

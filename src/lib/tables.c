@@ -429,8 +429,12 @@ enum lesion_status lesion_cohort_aggregate(const struct lesion_cohort_plan *plan
 	if (st)
 		goto out_unlocked;
 	sum->n_participants = a.n;
-	for (int i = 0; i < a.n; i++)
-		sum->n_failed += lesion_aggregate_failure(&a, i) != NULL;
+	int n_unmeasured = 0;
+	for (int i = 0; i < a.n; i++) {
+		enum lesion_status fs = lesion_aggregate_status(&a, i);
+		sum->n_failed += fs != LESION_OK;
+		n_unmeasured += fs == LESION_ERR_INPUT;
+	}
 	tps = lesion_aggregate_timepoints(plan, &a);
 	changes = lesion_aggregate_changes(plan, &a);
 	if (!tps || !changes || order_sessions(plan, &data) || order_groups(plan, &data) ||
@@ -472,7 +476,13 @@ enum lesion_status lesion_cohort_aggregate(const struct lesion_cohort_plan *plan
 	/* report.html reads the tables just written */
 	if ((st = lesion_report_write(out_dir, err)))
 		goto out;
-	if (sum->n_failed)
+	if (n_unmeasured && n_unmeasured == sum->n_participants)
+		/* tables of nothing but errors are no result: say so */
+		st = lesion_error_set(err, LESION_ERR_INPUT, "no participant could be "
+				      "measured: all %d failed (see the status and message "
+				      "columns of '%s/timepoints.tsv')", sum->n_participants,
+				      out_dir);
+	else if (sum->n_failed)
 		st = lesion_error_set(err, LESION_ERR_PARTIAL, "%d of %d participants failed",
 				      sum->n_failed, sum->n_participants);
 out:

@@ -157,6 +157,11 @@ int lesion_geometry_same_grid(const struct lesion_geometry *a,
 	return 1;
 }
 
+int lesion_geometry_orientation_known(const struct lesion_geometry *g)
+{
+	return g->qform_code > 0 || g->sform_code > 0;
+}
+
 void lesion_geometry_voxel_to_world(const struct lesion_geometry *g,
 				    const double ijk[3], double xyz[3])
 {

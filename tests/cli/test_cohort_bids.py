@@ -127,7 +127,7 @@ class Bids(unittest.TestCase):
         for r in rows:
             if r["participant_id"] == "sub-01":
                 self.assertEqual(r["status"], "error", r)
-                self.assertIn("is out of date", r["message"])
+                self.assertTrue(r["message"].startswith("out of date: "), r)
             else:
                 self.assertEqual(r["status"], "ok", r)
         # the participant level brings it up to date
@@ -206,7 +206,8 @@ class Bids(unittest.TestCase):
         os.makedirs(empty, exist_ok=True)
         rc, _, err = lv.run(["bids", self.data, out, "participant", "--participant-label", "09"])
         self.assertEqual(rc, 3, err)
-        self.assertIn("no lesion mask found under", err)
+        self.assertIn("participant 'sub-09': no lesion masks", err)
+        self.assertIn("--image-pattern chooses others", err)
         lv.rmtree(os.path.dirname(empty))
         lv.rmtree(out)
         rc, _, err = lv.run(["bids", os.path.join(self.root, "nothing"), out, "participant"])

@@ -116,7 +116,7 @@ class CohortErrors(unittest.TestCase):
         before = snapshot(self.root, out)
         rc, _, err = lv.run(["cohort", manifest, "-o", out])
         self.assertEqual(rc, 3, err)
-        self.assertIn("invalid participant label '../../../etc' (line 2)", err)
+        self.assertIn("invalid participant label: '../../../etc' (line 2)", err)
         after = snapshot(self.root, out)
         self.assertEqual(after - before, {"deep", os.path.join("deep", "er"),
                                           os.path.join("deep", "er", "out-evil")})

@@ -272,7 +272,8 @@ def killed_at_any_time(root, data, labels, done_out, reference):
 def bad_participant_does_not_block_the_array(root, data):
     """participant.sbatch: a participant lesionvol cannot measure (exit 3)
     is a successful task, so the group job (afterok) still runs and lists
-    it; a task number past the last participant is an error."""
+    it; a task number past the last participant is an error. group.sbatch:
+    some participants failed is a success, none measured a failure."""
     broken = os.path.join(root, "broken")
     shutil.copytree(data, broken)
     labels = lv.participant_labels(broken)
@@ -294,13 +295,23 @@ def bad_participant_does_not_block_the_array(root, data):
     proc = start(job, env, spool, len(labels) + 1)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2 and "no participant number %d" % (len(labels) + 1) in err, err
+    # some failed (lesionvol's exit code 3): the group job succeeds, its
+    # log says so
     gjob = dict(job, script=os.path.join(SLURM, "group.sbatch"))
     proc = start(gjob, env, spool)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 3, err
+    assert proc.returncode == 0, err
+    assert "some participants have status 'error'" in err, err
     rows = [r for r in lv.tsv_rows(os.path.join(out, "timepoints.tsv"))
             if r["status"] != "ok"]
     assert {r["participant_id"] for r in rows} == {"sub-" + labels[2]}, rows
+    # all failed (no participant has a result): exit code 1, a failed job
+    os.makedirs(os.path.join(root, "broken-none"))
+    empty = dict(gjob, args=[broken, os.path.join(root, "broken-none")])
+    proc = start(empty, env, spool)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    assert "no participant could be measured" in err, err
 
 
 def main():

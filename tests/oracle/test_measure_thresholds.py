@@ -64,9 +64,9 @@ def test_thresholds_on_scaled_int16_4d_volume():
     u = np.unique(v[np.isfinite(v)])
     x1, x2 = float(u[len(u) // 3]), float(u[2 * len(u) // 3])   # exact data values
     cases = [
-        (["--thr", repr(x1)], v >= x1),
+        (["--thr", repr(x1)], (v >= x1) & (v != 0)),
         (["--uthr", repr(x2)], (v <= x2) & (v != 0)),
-        (["--thr", repr(x1), "--uthr", repr(x2)], (v >= x1) & (v <= x2)),
+        (["--thr", repr(x1), "--uthr", repr(x2)], (v >= x1) & (v <= x2) & (v != 0)),
         ([], v > 0),
     ]
     for opts, mask in cases:
@@ -78,7 +78,7 @@ def test_thresholds_on_scaled_int16_4d_volume():
     assert int((raw >= x1).sum()) != int((v >= x1).sum())
 
 
-def test_uthr_alone_keeps_zero_background_big_endian():
+def test_uthr_and_thr_keep_zero_background_big_endian():
     img, v = values_of(ANATOMICAL)
     path = lvtest.realdata(ANATOMICAL)
     assert img.header.endianness == ">" and (v < 0).sum() > 0
@@ -88,7 +88,7 @@ def test_uthr_alone_keeps_zero_background_big_endian():
         assert_counts(got, (v <= x) & (v != 0), vv, ctx=x)
         assert got["rule"].startswith("value <= ")
     got = measure(path, "--thr", "-300", "--uthr", "0")
-    assert_counts(got, (v >= -300) & (v <= 0), vv)
+    assert_counts(got, (v >= -300) & (v < 0), vv)
     # the same image with a zero background, written big-endian by nibabel
     data = np.asanyarray(img.dataobj).copy()
     data[data < 6000] = 0
@@ -103,7 +103,7 @@ def test_uthr_alone_keeps_zero_background_big_endian():
         got = measure(zpath, "--uthr", repr(x))
         assert_counts(got, (w <= x) & (w != 0), vv, ctx=("zero background", x))
     got = measure(zpath, "--thr", "0", "--uthr", "3000")
-    assert_counts(got, (w >= 0) & (w <= 3000), vv)
+    assert_counts(got, (w > 0) & (w <= 3000), vv)
 
 
 def test_thresholds_on_scaled_uint8():
@@ -135,14 +135,14 @@ def test_zthr_and_uzthr_use_median_and_mad_of_nonzero_voxels():
             assert got["reference_median"] == med, (rel, got["reference_median"], med)
             assert got["reference_mad"] == mad, (rel, got["reference_mad"], mad)
             assert got["lower_threshold"] == lower, (rel, k)
-            assert_counts(got, v >= lower, vv, ctx=(rel, "zthr", k))
+            assert_counts(got, (v >= lower) & (v != 0), vv, ctx=(rel, "zthr", k))
             upper = med - k * 1.4826 * mad
             got = measure(path, "--uzthr", repr(k), *vol_opt)
             assert got["upper_threshold"] == upper
             assert_counts(got, (v <= upper) & (v != 0), vv, ctx=(rel, "uzthr", k))
         got = measure(path, "--zthr", "1", "--uzthr", "-1", *vol_opt)
         lo, hi = med + 1 * 1.4826 * mad, med - (-1) * 1.4826 * mad
-        assert_counts(got, (v >= lo) & (v <= hi), vv, ctx=(rel, "both"))
+        assert_counts(got, (v >= lo) & (v <= hi) & (v != 0), vv, ctx=(rel, "both"))
 
 
 def test_mask_restricts_lesion_and_is_the_reference():

@@ -189,7 +189,7 @@ static void test_plan__invalid_label_fails_only_that_participant(void **state)
 	assert_string_equal(plan.participants[0].participant_id, "../../etc");
 	assert_null(plan.participants[0].label);
 	assert_non_null(strstr(plan.participants[0].error,
-			       "invalid participant label '../../etc' (line 3)"));
+			       "invalid participant label: '../../etc' (line 3)"));
 	assert_string_equal(plan.participants[1].participant_id, "sub-01");
 	assert_string_equal(plan.participants[1].label, "01");
 	assert_null(plan.participants[1].error);
