@@ -165,9 +165,18 @@ class ExtremeNumbers(unittest.TestCase):
         rc, rep, err = self.measure("--min-volume", "1e308")
         self.assertEqual(rc, 0, err)
         self.assertEqual((rep["n_components"], rep["lesion_voxels"]), (0, 0))
-        rc, rep, err = self.measure("--thr", "-1.7976931348623157e308", "--uthr", "5e-324")
-        self.assertEqual(rc, 0, err)
-        self.assertEqual(rep["lesion_voxels"], 1000 - self.voxels)  # the zeros, not the 1s
+        # a float64 map holding the extremes: 5e-324 is a value like any other
+        import nibabel as nib
+        d = np.zeros((4, 4, 4))
+        d[0, 0, 0], d[1, 1, 1], d[2, 2, 2], d[3, 3, 3] = 5e-324, 1e-300, 1.0, 1.7e308
+        tiny = os.path.join(self.tmp, "tiny.nii")
+        nib.save(nib.Nifti1Image(d, np.eye(4)), tiny)
+        for args, want in ((["--thr", "5e-324"], 4), (["--thr", "1e-310"], 3),
+                           (["--uthr", "5e-324"], 1), (["--thr", "1e-300", "--uthr", "1e308"], 2),
+                           (["--thr", "1.7e308"], 1)):
+            rc, out, err = lvtest.run(["measure", tiny, "--format", "json", *args])
+            self.assertEqual(rc, 0, (args, err))
+            self.assertEqual(json.loads(out)["lesion_voxels"], want, args)
         rc, out, err = lvtest.run(["change", self.mask, self.mask, "--days", "5e-324,1e308",
                                    "--format", "json"])
         self.assertEqual(rc, 0, err)
